@@ -1,0 +1,3 @@
+from pieces_mcp import main
+
+main()

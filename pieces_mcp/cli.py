@@ -1,0 +1,193 @@
+"""The `pieces-mcp` command line. Only `serve` speaks MCP on stdout; every other command is for people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import anyio
+
+from pieces_mcp import __version__
+from pieces_mcp.config import OPTIONS, ConfigError, Settings, add_arguments, load
+
+logger = logging.getLogger("pieces_mcp")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pieces-mcp",
+        description="MCP server for PiecesOS: every OS endpoint as a typed tool, behind a confirmation guard.",
+        epilog="With no command, runs `serve`. Each option also has an environment variable; the flag wins.",
+    )
+    parser.add_argument("--version", action="version", version=f"pieces-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the stdio MCP server (the default)")
+    _add_simulate(serve, "run against a PiecesOS simulator started inside the process")
+    add_arguments(serve)
+
+    simulator = commands.add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first")
+    simulator.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    simulator.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default 0)")
+    simulator.add_argument("--api", choices=("seed", "current"), default="current", help="API generation to serve")
+
+    tools = commands.add_parser("tools", help="list the tools, their risk class and what the policy does with them")
+    add_arguments(tools)
+
+    call = commands.add_parser("call", help="call one tool through a real child `serve` over stdio")
+    call.add_argument("tool", help="tool name, e.g. os_device_information")
+    call.add_argument("--json", dest="arguments", default="{}", help="the tool's arguments as a JSON object")
+    call.add_argument("--yes", action="store_true", help="answer a confirmation request with yes")
+    _add_simulate(call, "call against a simulator started by the child server")
+    add_arguments(call)
+
+    doctor = commands.add_parser("doctor", help="check the PiecesOS connection and print what was found")
+    add_arguments(doctor)
+
+    install = commands.add_parser("install", help="add this server to an MCP client's configuration file")
+    install.add_argument("--client", required=True, choices=_client_names(), help="which MCP client")
+    install.add_argument("--config", help="the configuration file to edit (default: the client's usual place)")
+    install.add_argument("--dry-run", action="store_true", help="print the resulting file instead of writing it")
+    return parser
+
+
+def _add_simulate(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--simulate", action="store_true", help=text)
+
+
+def _client_names() -> list[str]:
+    from pieces_mcp.install import CLIENTS
+
+    return list(CLIENTS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")):
+        arguments.insert(0, "serve")
+    args = parser.parse_args(arguments)
+    try:
+        if args.command == "simulator":
+            return run_simulator(args.host, args.port, args.api)
+        if args.command == "install":
+            from pieces_mcp.install import run_install
+
+            return run_install(args.client, args.config, dry_run=args.dry_run)
+        settings = load(args)
+    except ConfigError as exc:
+        print(f"pieces-mcp: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    if args.command == "serve":
+        return serve(settings, simulate=args.simulate)
+    if args.command == "tools":
+        return list_tools(settings)
+    if args.command == "call":
+        return call_tool(args, settings)
+    if args.command == "doctor":
+        from pieces_mcp.doctor import run_doctor
+
+        return anyio.run(run_doctor, settings)
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextmanager
+def _simulated(settings: Settings, simulate: bool) -> Iterator[Settings]:
+    """`settings` pointed at a simulator on a background thread, when asked for."""
+    if not simulate:
+        yield settings
+        return
+    from dataclasses import replace
+
+    from pieces_mcp.simulator import start_in_thread
+
+    simulator = start_in_thread()
+    logger.info("PiecesOS simulator at %s", simulator.url)
+    try:
+        yield replace(settings, base_url=simulator.url)
+    finally:
+        simulator.stop()
+
+
+def serve(settings: Settings, *, simulate: bool = False) -> int:
+    from pieces_mcp.server import build_server
+
+    with _simulated(settings, simulate) as effective:
+        server = build_server(effective)
+        with suppress(KeyboardInterrupt):
+            anyio.run(server.run_stdio_async)
+    return 0
+
+
+def run_simulator(host: str, port: int, api: Any) -> int:
+    from pieces_mcp.simulator import serve as serve_simulator
+
+    def ready(url: str) -> None:
+        print(url, flush=True)
+
+    _configure_logging("WARNING")
+    with suppress(KeyboardInterrupt):
+        anyio.run(serve_simulator, host, port, api, ready)
+    return 0
+
+
+def list_tools(settings: Settings) -> int:
+    from pieces_mcp.catalog import CATALOG
+    from pieces_mcp.guard import Policy
+
+    policy = Policy(settings)
+    rows = [(endpoint.name, endpoint.risk.value, policy.describe(endpoint)) for endpoint in CATALOG]
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'TOOL':<{width}}  {'RISK':<7}  POLICY")
+    for name, risk, decision in rows:
+        print(f"{name:<{width}}  {risk:<7}  {decision}")
+    return 0
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables for a child `serve`, so it runs exactly this policy."""
+    values: dict[str, str | None] = {
+        "base_url": settings.base_url,
+        "timeout": str(settings.timeout),
+        "interactive_timeout": str(settings.interactive_timeout),
+        "confirm": settings.confirm.value,
+        "allow_tools": ",".join(sorted(settings.allow_tools)),
+        "deny_tools": ",".join(sorted(settings.deny_tools)),
+        "read_only": "1" if settings.read_only else "",
+        "allow_remote": "1" if settings.allow_remote else "",
+        "log_level": settings.log_level,
+        "audit_log": settings.audit_log,
+    }
+    env = {variable: values[dest] or "" for dest, variable, _ in OPTIONS}
+    return {key: value for key, value in env.items() if value}
+
+
+def call_tool(args: argparse.Namespace, settings: Settings) -> int:
+    from pieces_mcp.terminal import call_through_child
+
+    try:
+        arguments = json.loads(args.arguments)
+    except json.JSONDecodeError as exc:
+        print(
+            f'pieces-mcp: --json is not valid JSON ({exc.msg}); pass an object like \'{{"type": "github"}}\'.',
+            file=sys.stderr,
+        )
+        return 2
+    if not isinstance(arguments, dict):
+        print("pieces-mcp: --json must be a JSON object, like '{\"allow_multiple\": false}'.", file=sys.stderr)
+        return 2
+    env = child_environment(settings)
+    command = [sys.executable, "-m", "pieces_mcp", "serve", *(["--simulate"] if args.simulate else [])]
+    return anyio.run(call_through_child, command, {**os.environ, **env}, args.tool, arguments, args.yes)

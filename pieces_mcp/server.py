@@ -1,0 +1,224 @@
+"""MCP wiring: every offered catalog entry becomes one tool on an `MCPServer`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+
+import anyio
+from mcp.server.mcpserver import Context, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from pydantic import ValidationError
+
+from pieces_mcp import __version__
+from pieces_mcp.catalog import Endpoint, Wait
+from pieces_mcp.client import PiecesOS, http_client
+from pieces_mcp.config import Settings
+from pieces_mcp.errors import BadStatus, PiecesError
+from pieces_mcp.guard import AuditLog, Confirm, Decision, Policy, Verdict, confirmation_resolver, verdict_from
+from pieces_mcp.models import PickedPaths, ToolInput
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "pieces-os"
+PROGRESS_INTERVAL_S = 4.0  # under the 5 s some clients allow between progress notifications
+INSTRUCTIONS = (
+    "Operate PiecesOS, the local service behind the Pieces apps, on this person's computer. "
+    "Read tools (os_device_information, os_permissions, os_update_check) are safe to call any time. "
+    "The others act on the desktop or the account (restart, sign in/out, link a provider, permission "
+    "prompts, file and folder pickers): call them only when the person wants that, expect them to ask the "
+    "person to confirm, and never retry one the person declined. Pickers and sign-in wait for the person, "
+    "so they can take minutes. An error result says what happened and what to do next."
+)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every tool call shares for the life of the server."""
+
+    pieces: PiecesOS
+    audit: AuditLog
+
+
+class PiecesServer(MCPServer[Runtime]):
+    """`MCPServer` with strict arguments: unknown names and extra keys are refused before anything runs."""
+
+    def __init__(self, offered: Mapping[str, Endpoint], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.offered = offered
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
+    ) -> Any:
+        endpoint = self.offered.get(name)
+        tool = self._tool_manager.get_tool(name)
+        if endpoint is None or tool is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}; tools/list shows the tools this server offers.")
+        try:
+            # The SDK's pre-parse turns a JSON-encoded list sent as a string (some clients do) into the list.
+            endpoint.input_model.model_validate(tool.fn_metadata.pre_parse_json(arguments))
+        except ValidationError as exc:
+            return error_result(argument_problem(endpoint, exc))
+        return await super().call_tool(name, arguments, context)
+
+
+def build_server(settings: Settings) -> PiecesServer:
+    policy = Policy(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+        async with http_client(settings) as http:
+            yield Runtime(PiecesOS(settings, http), AuditLog(settings.audit_log))
+
+    offered = {endpoint.name: endpoint for endpoint in policy.visible()}
+    return PiecesServer(
+        offered,
+        name=SERVER_NAME,
+        title="PiecesOS",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        tools=[make_tool(endpoint, policy) for endpoint in offered.values()],
+        log_level=cast(Any, settings.log_level),
+    )
+
+
+def make_tool(endpoint: Endpoint, policy: Policy) -> Tool:
+    """One catalog entry as an SDK tool: the entry's strict input model, output schema and annotations."""
+
+    async def run(arguments: ToolInput, ctx: Context[Runtime, Any], verdict: Verdict) -> CallToolResult:
+        runtime = ctx.request_context.lifespan_context
+        started = time.monotonic()
+        if not verdict.runs:
+            runtime.audit.record(endpoint.name, verdict, "not run", started)
+            return error_result(verdict.reason)
+        try:
+            answer = await call_with_progress(runtime.pieces, endpoint, arguments, ctx)
+        except PiecesError as exc:
+            if endpoint.guarded:
+                status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
+                runtime.audit.record(endpoint.name, verdict, f"error: {type(exc).__name__}{status}", started)
+            return error_result(exc.message)
+        if endpoint.guarded:
+            runtime.audit.record(endpoint.name, verdict, "ok", started)
+        data = answer.model_dump(mode="json", exclude_unset=True)
+        content: list[ContentBlock] = [
+            TextContent(type="text", text=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        ]
+        if isinstance(answer, PickedPaths) and answer.truncated:
+            note = f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed."
+            content.append(TextContent(type="text", text=note))
+        return CallToolResult(content=content, structured_content=data)
+
+    if endpoint.guarded:
+
+        async def handler(
+            arguments: ToolInput, ctx: Context[Runtime, Any], confirmation: ElicitationResult[Confirm]
+        ) -> CallToolResult:
+            return await run(arguments, ctx, verdict_from(endpoint, confirmation))
+
+        resolver = Resolve(confirmation_resolver(endpoint, policy))
+        # Set as objects, not strings: the SDK reads these hints, and the resolver is a closure.
+        handler.__annotations__ = {
+            "arguments": ToolInput,
+            "ctx": Context,
+            "confirmation": Annotated[ElicitationResult[Confirm], resolver],
+            "return": CallToolResult,
+        }
+    else:
+
+        async def handler(arguments: ToolInput, ctx: Context[Runtime, Any]) -> CallToolResult:  # type: ignore[misc]
+            return await run(arguments, ctx, Verdict(Decision.ALLOWED_BY_POLICY))
+
+        handler.__annotations__ = {"arguments": ToolInput, "ctx": Context, "return": CallToolResult}
+
+    tool = Tool.from_function(
+        handler,
+        name=endpoint.name,
+        title=endpoint.title,
+        description=endpoint.description,
+        annotations=ToolAnnotations(
+            title=endpoint.title,
+            read_only_hint=not endpoint.guarded,
+            destructive_hint=endpoint.destructive,
+            idempotent_hint=endpoint.idempotent,
+            open_world_hint=endpoint.open_world,
+        ),
+        structured_output=False,
+    )
+    # The SDK validates with `arg_model` and passes `model_dump_one_level()` (`{"arguments": model}`) on.
+    tool.fn_metadata.arg_model = cast(type[ArgModelBase], endpoint.input_model)
+    tool.parameters = input_schema(endpoint)
+    tool.fn_metadata.output_schema = output_schema(endpoint)
+    return tool
+
+
+def input_schema(endpoint: Endpoint) -> dict[str, Any]:
+    schema = endpoint.input_model.model_json_schema()
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return schema
+
+
+def output_schema(endpoint: Endpoint) -> dict[str, Any]:
+    schema = endpoint.output_model.model_json_schema(mode="serialization")
+    schema.pop("title", None)
+    schema.pop("description", None)  # the class docstring is for developers; the tool describes itself
+    return schema
+
+
+async def call_with_progress(
+    pieces: PiecesOS, endpoint: Endpoint, arguments: ToolInput, ctx: Context[Runtime, Any]
+) -> Any:
+    """Call PiecesOS; while a person is awaited, tell the client we are alive so it does not give up."""
+    if endpoint.wait is not Wait.INTERACTIVE:
+        return await pieces.call(endpoint, arguments)
+
+    async def heartbeat() -> None:
+        started = time.monotonic()
+        while True:
+            await anyio.sleep(PROGRESS_INTERVAL_S)
+            waited = time.monotonic() - started
+            await ctx.report_progress(waited, None, f"Waiting for the person at their desktop ({waited:.0f} s)")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(heartbeat)
+        try:
+            return await pieces.call(endpoint, arguments)
+        finally:
+            group.cancel_scope.cancel()
+
+
+def error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def argument_problem(endpoint: Endpoint, exc: ValidationError) -> str:
+    """A validation failure as one sentence naming each bad argument and what the tool takes."""
+    accepted = ", ".join(endpoint.input_model.model_fields) or "no arguments"
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown argument {where!r}")
+        else:
+            problems.append(f"{where}: {error['msg']}" if where else error["msg"].removeprefix("Value error, "))
+    return (
+        f"Invalid arguments for {endpoint.name}: {'; '.join(problems)} "
+        f"(it takes: {accepted}); fix them and call it again."
+    )
+
+
+def tool_listing(settings: Settings) -> list[dict[str, Any]]:
+    """`tools/list` as it goes on the wire, without a connection: for snapshots and the README."""
+    server = build_server(settings)
+    tools = anyio.run(server.list_tools)
+    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]

@@ -1,0 +1,124 @@
+"""The PiecesOS client against `httpx.MockTransport`: generations, error mapping, limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from pieces_mcp.catalog import BY_NAME
+from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
+from pieces_mcp.config import Settings
+from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut
+from pieces_mcp.models import EmptyBodyInput, FilePickerInput, NoArguments, PickedPaths, UpdateStatus
+
+pytestmark = pytest.mark.anyio
+BASE = "http://127.0.0.1:39300"
+
+
+def pieces_with(handler: Callable[[httpx.Request], httpx.Response], **settings: float) -> PiecesOS:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return PiecesOS(Settings(base_url=BASE, **settings), http)  # type: ignore[arg-type]
+
+
+async def test_moved_paths_fall_back_to_the_seed_generation_and_remember_it() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/os/files/pick":
+            return httpx.Response(200, json=["/tmp/a.py"])
+        return httpx.Response(404, text="Not Found")
+
+    pieces = pieces_with(handler)
+    answer = await pieces.call(BY_NAME["pick_files"], FilePickerInput())
+    assert isinstance(answer, PickedPaths) and answer.paths == ["/tmp/a.py"]
+    assert seen == ["/os/filesystem/files/pick", "/os/files/pick"]
+    await pieces.call(BY_NAME["pick_files"], FilePickerInput())
+    assert seen[2:] == ["/os/files/pick"]  # remembered: no second 404
+    assert pieces.generation == "seed"
+
+
+async def test_request_bodies_use_the_api_names() -> None:
+    bodies: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=[])
+
+    await pieces_with(handler).call(
+        BY_NAME["pick_files"], FilePickerInput(allow_multiple=False, allowed_extensions=["md"])
+    )
+    assert bodies == [{"allowMultiple": False, "allowedExtensions": ["md"]}]
+
+
+async def test_a_server_error_carries_status_and_piecesos_message() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(500, text="database is locked"))
+    with pytest.raises(BadStatus) as raised:
+        await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
+    assert raised.value.status == 500
+    assert "HTTP 500 (database is locked)" in raised.value.message and "try again" in raised.value.message
+
+
+async def test_unauthorised_says_to_sign_in() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(401, text="Unauthorized"))
+    with pytest.raises(BadStatus, match="sign_into_os"):
+        await pieces.call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_long_error_text_is_cut_and_key_like_strings_masked() -> None:
+    body = "failure with key sk-live-abcdefghijklmnop " + "x" * 5000
+    pieces = pieces_with(lambda request: httpx.Response(500, text=body))
+    with pytest.raises(BadStatus) as raised:
+        await pieces.call(BY_NAME["os_permissions"], NoArguments())
+    assert "sk-live" not in raised.value.message and len(raised.value.message) < 400
+
+
+async def test_garbage_is_not_json() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(200, text="<html>oops</html>"))
+    with pytest.raises(BadAnswer, match="not JSON"):
+        await pieces.call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_a_wrong_shape_names_the_field() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(200, json={"percentage": 5}))
+    with pytest.raises(BadAnswer, match="status"):
+        await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
+
+
+async def test_an_oversized_body_is_refused() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(200, content=b"[" + b" " * (MAX_BODY_BYTES + 10) + b"]"))
+    with pytest.raises(BadAnswer, match="larger than 8 MB"):
+        await pieces.call(BY_NAME["pick_folders"], NoArguments())
+
+
+async def test_a_dropped_connection_says_so() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+    with pytest.raises(ConnectionLost, match="closed before it answered"):
+        await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_refused_connection_with_a_configured_url_is_not_running() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(NotRunning, match=r"PiecesOS is not running: nothing answered at http://127\.0\.0\.1:39300"):
+        await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_the_timeout_names_the_limit() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(TimedOut, match="stopped answering"):
+        await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_a_good_answer_parses() -> None:
+    pieces = pieces_with(lambda request: httpx.Response(200, json={"status": "AVAILABLE", "percentage": None}))
+    answer = await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
+    assert isinstance(answer, UpdateStatus) and answer.status == "AVAILABLE"

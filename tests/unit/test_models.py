@@ -1,0 +1,93 @@
+"""Models: PiecesOS's JSON read leniently, arguments strict, profiles cut to identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pieces_mcp import models
+
+
+def test_unknown_enum_values_read_as_unknown() -> None:
+    status = models.UpdateStatus.from_wire({"status": "INSTALLING_FROM_THE_FUTURE"})
+    assert status.status == "UNKNOWN"
+    ram = models.RAM.from_wire({"type": "DDR7"})
+    assert ram.type == "UNKNOWN"
+
+
+def test_known_enum_values_are_kept() -> None:
+    assert models.UpdateStatus.from_wire({"status": "DOWNLOADING", "percentage": 42}).percentage == 42
+
+
+def test_unknown_fields_are_ignored() -> None:
+    info = models.DeviceInformation.from_wire({"name": "desk", "futureField": {"x": 1}})
+    assert info.model_dump(exclude_unset=True) == {"name": "desk"}
+
+
+def test_a_wrong_shape_is_an_error() -> None:
+    with pytest.raises(ValidationError):
+        models.UpdateStatus.from_wire({"percentage": 3})
+    with pytest.raises(ValueError, match="expected a JSON list"):
+        models.PickedPaths.from_wire({"paths": []})
+
+
+def test_picked_paths_are_wrapped_and_cut() -> None:
+    few = models.PickedPaths.from_wire(["/a", "/b"])
+    assert few.model_dump() == {"paths": ["/a", "/b"], "total": 2, "truncated": False}
+    many = models.PickedPaths.from_wire([f"/f{i}" for i in range(20_000)])
+    assert len(many.paths) == models.PickedPaths.LIMIT and many.total == 20_000 and many.truncated
+
+
+SECRET = "sk-TEST-SECRET-0123456789"
+
+
+def full_profile() -> dict[str, Any]:
+    timestamp = {"value": "2026-01-01T00:00:00Z"}
+    return {
+        "id": "u1",
+        "email": "ada@example.com",
+        "name": "Ada",
+        "username": "ada",
+        "aesthetics": {"font": {"size": 12}, "theme": {"dark": True}},
+        "apiKeys": [SECRET],
+        "auth0": {"global_id": "g", "cloud_key": SECRET, "open_AI": {"api_key": SECRET, "organization_key": SECRET}},
+        "descope": {"descope_id": "d", "global_id": "g", "open_AI": {"api_key": SECRET}},
+        "providers": {
+            "iterable": [
+                {"type": "github", "user_id": "7", "access_token": SECRET, "created": timestamp, "updated": timestamp}
+            ]
+        },
+    }
+
+
+def test_profiles_keep_identity_and_drop_every_credential() -> None:
+    user = models.UserIdentity.from_wire(full_profile())
+    dumped = user.model_dump_json()
+    assert SECRET not in dumped
+    assert user.id == "u1" and user.email == "ada@example.com"
+    assert user.providers is not None and user.providers.iterable[0].type == "github"
+    for wrapper, payload in (
+        (models.SignedInUser, {"user": full_profile()}),
+        (models.SignedInUsers, {"iterable": [full_profile()]}),
+    ):
+        assert SECRET not in wrapper.from_wire(payload).model_dump_json()
+
+
+def test_arguments_are_strict_and_mapped_to_api_names() -> None:
+    picker = models.FilePickerInput(allow_multiple=False, allowed_extensions=[".py", "md"])
+    assert picker.body() == {"allowMultiple": False, "allowedExtensions": ["py", "md"]}
+    with pytest.raises(ValidationError):
+        models.FilePickerInput.model_validate({"allowMultiple": False})
+    assert models.LinkProviderInput(type="github").body() == {"type": "github"}
+    with pytest.raises(ValidationError):
+        models.LinkProviderInput.model_validate({"type": "UNKNOWN"})
+
+
+def test_a_permission_request_must_ask_for_something() -> None:
+    assert models.PermissionsRequestInput(vision=True).body() == {"processing": {"vision": True}}
+    with pytest.raises(ValidationError, match="nothing to request"):
+        models.PermissionsRequestInput()
+    with pytest.raises(ValidationError, match="nothing to request"):
+        models.PermissionsRequestInput(vision=False)
