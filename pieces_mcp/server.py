@@ -24,7 +24,7 @@ from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadStatus, PiecesError
 from pieces_mcp.guard import AuditLog, Confirm, Decision, Policy, Verdict, confirmation_resolver, verdict_from
-from pieces_mcp.models import PickedPaths, ToolInput
+from pieces_mcp.models import Answer, PickedPaths, ToolInput
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def output_schema(endpoint: Endpoint) -> dict[str, Any]:
 
 async def call_with_progress(
     pieces: PiecesOS, endpoint: Endpoint, arguments: ToolInput, ctx: Context[Runtime, Any]
-) -> Any:
+) -> Answer:
     """Call PiecesOS; while a person is awaited, tell the client we are alive so it does not give up."""
     if endpoint.wait is not Wait.INTERACTIVE:
         return await pieces.call(endpoint, arguments)
@@ -189,12 +189,17 @@ async def call_with_progress(
             waited = time.monotonic() - started
             await ctx.report_progress(waited, None, f"Waiting for the person at their desktop ({waited:.0f} s)")
 
+    outcome: Answer | PiecesError
     async with anyio.create_task_group() as group:
         group.start_soon(heartbeat)
         try:
-            return await pieces.call(endpoint, arguments)
-        finally:
-            group.cancel_scope.cancel()
+            outcome = await pieces.call(endpoint, arguments)
+        except PiecesError as exc:
+            outcome = exc  # raised below, outside the task group, which would wrap it in an ExceptionGroup
+        group.cancel_scope.cancel()
+    if isinstance(outcome, PiecesError):
+        raise outcome
+    return outcome
 
 
 def error_result(message: str) -> CallToolResult:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from mcp import Client, StdioServerParameters
@@ -121,3 +124,73 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     first = result.content[0]
     assert isinstance(first, TextContent) and json.loads(first.text) == result.structured_content
     return result.structured_content
+
+
+class RawServer:
+    """`pieces-mcp serve` driven line by line, to send what no well-behaved client would.
+
+    Every line it prints on stdout must be one JSON-RPC 2.0 message: `read()` fails the test otherwise.
+    """
+
+    def __init__(self, base_url: str | None, *, env: dict[str, str] | None = None, **settings: str) -> None:
+        self.process = subprocess.Popen(
+            [*SERVER_COMMAND, "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**server_env(base_url, **settings), **(env or {})},
+        )
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        self.stderr_chunks: list[bytes] = []
+        threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr_chunks.append), daemon=True).start()
+        self.next_id = 0
+
+    @staticmethod
+    def _pump(stream: IO[bytes] | None, sink: Callable[[bytes], None]) -> None:
+        assert stream is not None
+        for line in iter(stream.readline, b""):
+            sink(line)
+
+    def send_line(self, line: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.rstrip(b"\n") + b"\n")
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_line(json.dumps(message).encode())
+
+    def read(self, timeout: float = 15) -> dict[str, Any]:
+        line = self.lines.get(timeout=timeout)
+        message = json.loads(line)  # anything but JSON on stdout fails here
+        assert isinstance(message, dict) and message.get("jsonrpc") == "2.0", line
+        return message
+
+    def request(self, method: str, params: dict[str, Any] | None = None, timeout: float = 15) -> dict[str, Any]:
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, **({"params": params} if params else {})})
+        while True:
+            message = self.read(timeout)
+            if message.get("id") == self.next_id:
+                return message
+
+    def initialize(self) -> dict[str, Any]:
+        answer = self.request(
+            "initialize",
+            {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+        )
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return answer
+
+    def call(self, tool: str, arguments: Any, timeout: float = 15) -> dict[str, Any]:
+        return self.request("tools/call", {"name": tool, "arguments": arguments}, timeout)
+
+    def close(self) -> tuple[int, str]:
+        """Close stdin, wait for the exit, check what is left on stdout; returns (exit code, stderr)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        code = self.process.wait(timeout=15)
+        time.sleep(0.1)  # let the pump threads drain the pipes
+        while not self.lines.empty():
+            self.read(timeout=1)
+        return code, b"".join(self.stderr_chunks).decode("utf-8", "replace")

@@ -36,9 +36,10 @@ def config_table() -> str:
 def render(text: str) -> str:
     for name, table in (("tools", tool_table()), ("config", config_table())):
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
-        if not pattern.search(text):
+        match = pattern.search(text)
+        if match is None:
             raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> section")
-        text = pattern.sub(lambda match: match.group(1) + table + "\n" + match.group(2), text)
+        text = text[: match.end(1)] + table + "\n" + text[match.start(2) :]
     return text
 
 

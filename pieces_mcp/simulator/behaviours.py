@@ -1,0 +1,145 @@
+"""What each OS endpoint does, keyed by the catalog's endpoint name.
+
+`create_app` refuses to start if a catalog entry has no behaviour here, so adding an endpoint to the
+catalog without teaching the simulator fails loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, get_args
+
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from pieces_mcp.models import ProviderTypeValue
+from pieces_mcp.simulator import profiles
+from pieces_mcp.simulator.state import Simulator
+
+Behaviour = Callable[[Simulator, Request], Awaitable[Response]]
+
+_PROVIDER_TYPES = frozenset(get_args(ProviderTypeValue))
+
+
+def decode_body(raw: bytes) -> Any:
+    """The request body as JSON; None when empty. Raises ValueError when it is not JSON."""
+    if not raw.strip():
+        return None
+    return json.loads(raw)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    """The optional JSON object body every POST endpoint takes; 400 for anything else."""
+    try:
+        body = decode_body(await request.body())
+    except ValueError:
+        raise HTTPException(400, "The request body is not valid JSON.") from None
+    if body is not None and not isinstance(body, dict):
+        raise HTTPException(400, "The request body must be a JSON object.")
+    return body
+
+
+def _optional(body: dict[str, Any] | None, key: str, kind: type[Any]) -> Any:
+    value = None if body is None else body.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise HTTPException(400, f"'{key}' must be a {kind.__name__}.")
+    return value
+
+
+async def _person_picks(sim: Simulator) -> None:
+    """A picker answers only once the person has chosen."""
+    await asyncio.sleep(sim.state.pick_delay_ms / 1000)
+
+
+async def os_device_information(sim: Simulator, request: Request) -> Response:
+    return JSONResponse(profiles.device_information())
+
+
+async def os_permissions(sim: Simulator, request: Request) -> Response:
+    return JSONResponse(sim.state.permissions())
+
+
+async def os_permissions_request(sim: Simulator, request: Request) -> Response:
+    processing = _optional(await _json_object(request), "processing", dict) or {}
+    # The simulated person grants whatever is asked for.
+    if _optional(processing, "vision", bool):
+        sim.state.vision = True
+    if _optional(processing, "accessibility", bool):
+        sim.state.accessibility = True
+    return JSONResponse(sim.state.permissions())
+
+
+async def os_update_check(sim: Simulator, request: Request) -> Response:
+    await _json_object(request)  # UncheckedOSServerUpdate: a placeholder, but it must be well-formed.
+    sim.state.update_checked = datetime.now(timezone.utc)
+    return JSONResponse(sim.state.update_answer())
+
+
+async def os_restart(sim: Simulator, request: Request) -> Response:
+    async def go_away() -> None:
+        # async, so Starlette runs it on the event loop (not a worker thread) right after the 204 is sent.
+        sim.request_restart()
+
+    # `Connection: close` keeps a client from reusing the doomed connection for its next request.
+    return Response(status_code=204, headers={"Connection": "close"}, background=BackgroundTask(go_away))
+
+
+async def pick_files(sim: Simulator, request: Request) -> Response:
+    body = await _json_object(request)
+    allow_multiple = _optional(body, "allowMultiple", bool)
+    extensions = _optional(body, "allowedExtensions", list)
+    if extensions is not None and not all(isinstance(ext, str) for ext in extensions):
+        raise HTTPException(400, "'allowedExtensions' must be a list of strings.")
+    await _person_picks(sim)
+    paths = list(sim.state.picked_files)
+    # allowMultiple defaults to true in PiecesOS.
+    return JSONResponse(paths if allow_multiple is not False else paths[:1])
+
+
+async def pick_folders(sim: Simulator, request: Request) -> Response:
+    await _person_picks(sim)
+    return JSONResponse(list(sim.state.picked_folders))
+
+
+async def sign_into_os(sim: Simulator, request: Request) -> Response:
+    sim.state.signed_in = True
+    return JSONResponse(sim.state.profile())
+
+
+async def sign_out_of_os(sim: Simulator, request: Request) -> Response:
+    sim.state.signed_in = False
+    # PiecesOS still knows the user after sign-out, and hands the profile out whole.
+    return JSONResponse({"iterable": [sim.state.profile()]})
+
+
+async def link_provider(sim: Simulator, request: Request) -> Response:
+    body = await _json_object(request)
+    if not sim.state.signed_in:
+        return PlainTextResponse("Unauthorized: no user is signed in to PiecesOS.", status_code=401)
+    kind = _optional(body, "type", str)
+    if kind is None or kind not in _PROVIDER_TYPES:
+        raise HTTPException(400, f"'type' must be one of: {', '.join(sorted(_PROVIDER_TYPES))}.")
+    now = datetime.now(timezone.utc)
+    if kind not in (linked for linked, _ in sim.state.providers):
+        sim.state.providers.append((kind, now))
+        sim.state.profile_updated = now
+    return JSONResponse({"user": sim.state.profile()})
+
+
+BEHAVIOURS: Mapping[str, Behaviour] = {
+    "os_device_information": os_device_information,
+    "os_permissions": os_permissions,
+    "os_permissions_request": os_permissions_request,
+    "os_update_check": os_update_check,
+    "os_restart": os_restart,
+    "pick_files": pick_files,
+    "pick_folders": pick_folders,
+    "sign_into_os": sign_into_os,
+    "sign_out_of_os": sign_out_of_os,
+    "link_provider": link_provider,
+}

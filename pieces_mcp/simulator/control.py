@@ -1,0 +1,78 @@
+"""The `/_simulator/` control API that tests, demos and agent developers drive the simulator with.
+
+| request                      | effect                                                            |
+|------------------------------|-------------------------------------------------------------------|
+| `POST /_simulator/reset`     | default state; faults and call log cleared                        |
+| `GET  /_simulator/calls`     | the OS requests received, in order: `{"method", "path", "body"}`  |
+| `GET  /_simulator/state`     | the controllable state                                            |
+| `POST /_simulator/state`     | merge a partial state (see `StatePatch`); 400 on an unknown key   |
+| `GET  /_simulator/faults`    | the faults still waiting, with how many uses remain               |
+| `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
+
+Control requests are never faulted nor logged. A 400 answers `{"error": "<what is wrong>"}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pieces_mcp.simulator.state import ControlError, FaultSpec, Simulator, StatePatch, parse_control
+
+CONTROL_PREFIX = "/_simulator/"
+
+
+async def _payload(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise ControlError("the body is not valid JSON") from None
+
+
+def _rejected(error: ControlError) -> Response:
+    return JSONResponse({"error": str(error)}, status_code=400)
+
+
+def control_routes(sim: Simulator) -> list[Route]:
+    async def reset(request: Request) -> Response:
+        sim.reset()
+        return JSONResponse({"ok": True})
+
+    async def calls(request: Request) -> Response:
+        return JSONResponse(sim.calls)
+
+    async def get_state(request: Request) -> Response:
+        return JSONResponse(sim.state.public())
+
+    async def merge_state(request: Request) -> Response:
+        try:
+            patch = parse_control(StatePatch, await _payload(request))
+        except ControlError as error:
+            return _rejected(error)
+        sim.apply(patch)
+        return JSONResponse(sim.state.public())
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(sim.faults())
+
+    async def add_fault(request: Request) -> Response:
+        try:
+            spec = parse_control(FaultSpec, await _payload(request))
+        except ControlError as error:
+            return _rejected(error)
+        sim.add_fault(spec)
+        return JSONResponse(sim.faults())
+
+    return [
+        Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}calls", calls, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", get_state, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", merge_state, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", add_fault, methods=["POST"]),
+    ]

@@ -1,0 +1,157 @@
+"""The believable data the simulator answers with: one device, one user, planted secrets.
+
+JSON names are PiecesOS's wire names (see `pieces-os-api/models.json`), so the vendor's own client
+parses every answer. Every user profile carries each of `SECRET_MARKERS` in a credential field, so a
+test can grep everything the MCP server wrote and prove no credential leaked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+from zlib import crc32
+
+SIMULATOR_VERSION = "12.3.4-simulator"
+INSTALLATION_PATH = "/opt/pieces-os/simulator"
+
+API_KEY_SECRET = "sk-SIMSECRET-apikey-1f9c"
+AUTH0_OPENAI_KEY_SECRET = "sk-SIMSECRET-auth0-openai-2b7d"
+AUTH0_OPENAI_ORG_SECRET = "org-SIMSECRET-auth0-org-3c8e"
+AUTH0_CLOUD_KEY_SECRET = "ck-SIMSECRET-cloud-key-4d9f"
+AUTH0_STRIPE_SECRET = "cus_SIMSECRET-stripe-5e0a"
+DESCOPE_OPENAI_KEY_SECRET = "sk-SIMSECRET-descope-openai-6f1b"
+DESCOPE_OPENAI_ORG_SECRET = "org-SIMSECRET-descope-org-7a2c"
+# Every provider's access token starts with this, followed by the provider type.
+PROVIDER_TOKEN_SECRET = "tok-SIMSECRET-provider-token-8b3d"
+
+SECRET_MARKERS: tuple[str, ...] = (
+    API_KEY_SECRET,
+    AUTH0_OPENAI_KEY_SECRET,
+    AUTH0_OPENAI_ORG_SECRET,
+    AUTH0_CLOUD_KEY_SECRET,
+    AUTH0_STRIPE_SECRET,
+    DESCOPE_OPENAI_KEY_SECRET,
+    DESCOPE_OPENAI_ORG_SECRET,
+    PROVIDER_TOKEN_SECRET,
+)
+
+USER_ID = "6f2c3f0e-9a4b-4c1d-8e7f-0a1b2c3d4e5f"
+GLOBAL_ID = "auth0|6512a3b4c5d6e7f8a9b0c1d2"
+DEFAULT_PROVIDERS: tuple[str, ...] = ("google-oauth2",)
+# Social logins per Auth0; the others are enterprise or database connections.
+_NOT_SOCIAL = frozenset({"waad", "username_email"})
+
+HOME = "/home/ada"
+DEFAULT_PICKED_FILES: tuple[str, ...] = (
+    f"{HOME}/projects/pieces-demo/README.md",
+    f"{HOME}/projects/pieces-demo/src/main.py",
+)
+DEFAULT_PICKED_FOLDERS: tuple[str, ...] = (f"{HOME}/projects/pieces-demo",)
+
+
+def sample_paths(count: int, root: str = f"{HOME}/projects/monorepo") -> list[str]:
+    """`count` distinct, plausible file paths: for scripting a picker that returns a huge selection."""
+    return [f"{root}/pkg{index // 100:04d}/module_{index:05d}.py" for index in range(count)]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def grouped_timestamp(moment: datetime) -> dict[str, Any]:
+    """`GroupedTimestamp`: the ISO value and the kind of text PiecesOS shows a person."""
+    return {"value": iso(moment), "readable": moment.astimezone(timezone.utc).strftime("%B %d, %Y at %H:%M UTC")}
+
+
+_CPU: dict[str, Any] = {
+    "name": "AMD EPYC 9124 16-Core Processor",
+    "cores": 16,
+    "clock_cycle_speed": 4500,
+    "l1_cache": 1024,
+    "l2_cache": 16384,
+    "l3_cache": 65536,
+    "shared_memory": False,
+}
+
+
+def device_information() -> dict[str, Any]:
+    """`OSDeviceInformationReturnable` of a plausible developer workstation."""
+    return {
+        "name": "ada-workstation",
+        "version": SIMULATOR_VERSION,
+        "hardware": {
+            # A dual-socket machine: PiecesOS lists one entry per physical CPU.
+            "cpus": [dict(_CPU), dict(_CPU)],
+            "gpus": [
+                {
+                    "name": "NVIDIA GeForce RTX 4070",
+                    "memory": 12282,
+                    "shared_memory": False,
+                    "capabilities": {"llm": True},
+                },
+                {
+                    "name": "AMD Radeon Graphics",
+                    "memory": 512,
+                    "shared_memory": True,
+                    "capabilities": {"llm": False},
+                },
+            ],
+            "ram": {"memory": 65536, "speed": 5600, "type": "DDR5"},
+        },
+        "dependencies": {"vulkan": True},
+    }
+
+
+def external_provider(provider_type: str, linked_at: datetime) -> dict[str, Any]:
+    """`ExternalProvider` with a planted access token, as Auth0 hands it to PiecesOS."""
+    return {
+        "type": provider_type,
+        "user_id": f"{provider_type}|{crc32(provider_type.encode()):012d}",
+        "created": grouped_timestamp(linked_at),
+        "updated": grouped_timestamp(linked_at),
+        "access_token": f"{PROVIDER_TOKEN_SECRET}-{provider_type}",
+        "expires_in": 3599,
+        "isSocial": provider_type not in _NOT_SOCIAL,
+        "connection": provider_type,
+    }
+
+
+def user_profile(providers: Sequence[tuple[str, datetime]], created: datetime, updated: datetime) -> dict[str, Any]:
+    """A full `UserProfile`, credentials and all, with `providers` as (type, linked at) pairs."""
+    open_ai_auth0 = {
+        "api_key": AUTH0_OPENAI_KEY_SECRET,
+        "api_key_name": "personal",
+        "organization_key": AUTH0_OPENAI_ORG_SECRET,
+    }
+    open_ai_descope = {
+        "api_key": DESCOPE_OPENAI_KEY_SECRET,
+        "api_key_name": "team",
+        "organization_key": DESCOPE_OPENAI_ORG_SECRET,
+    }
+    return {
+        "id": USER_ID,
+        "email": "ada.lovelace@example.com",
+        "name": "Ada Lovelace",
+        "username": "ada",
+        "vanityname": "ada",
+        "picture": "https://picsum.photos/200",
+        "aesthetics": {"font": {"size": 14}, "theme": {"dark": True}},
+        "apiKeys": [API_KEY_SECRET],
+        "auth0": {
+            "global_id": GLOBAL_ID,
+            "cloud_key": AUTH0_CLOUD_KEY_SECRET,
+            "stripe_customer_id": AUTH0_STRIPE_SECRET,
+            "vanityname": "ada",
+            "open_AI": open_ai_auth0,
+        },
+        "descope": {
+            "descope_id": "U2abcDEF3ghiJKL4mnoPQR5stu",
+            "global_id": GLOBAL_ID,
+            "vanityname": "ada",
+            "open_AI": open_ai_descope,
+        },
+        "providers": {"iterable": [external_provider(kind, linked_at) for kind, linked_at in providers]},
+        "created": grouped_timestamp(created),
+        "updated": grouped_timestamp(updated),
+    }

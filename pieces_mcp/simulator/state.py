@@ -1,0 +1,257 @@
+"""Everything `/_simulator/` controls: the simulated PiecesOS's state, the fault queue and the call log.
+
+One `Simulator` lives as long as its app; it survives a simulated restart (the state of a real
+PiecesOS lives on disk) and only `reset()` brings it back to the defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pieces_mcp.models import UpdatingStatusValue
+from pieces_mcp.simulator import profiles
+
+ClientAddress = tuple[str, int]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SimState:
+    """What a person and a machine would have done to PiecesOS; the defaults are a signed-in user."""
+
+    signed_in: bool = True
+    picked_files: list[str] = field(default_factory=lambda: list(profiles.DEFAULT_PICKED_FILES))
+    picked_folders: list[str] = field(default_factory=lambda: list(profiles.DEFAULT_PICKED_FOLDERS))
+    update_status: UpdatingStatusValue = "UP_TO_DATE"
+    restart_downtime_ms: int = 300
+    # 0 by default so tests stay fast; a person takes seconds to minutes.
+    pick_delay_ms: int = 0
+    vision: bool = False
+    accessibility: bool = True
+    providers: list[tuple[str, datetime]] = field(
+        default_factory=lambda: [(kind, _now()) for kind in profiles.DEFAULT_PROVIDERS]
+    )
+    profile_created: datetime = field(default_factory=lambda: datetime(2023, 9, 26, 14, 3, tzinfo=timezone.utc))
+    profile_updated: datetime = field(default_factory=_now)
+    update_checked: datetime = field(default_factory=_now)
+    restarts: int = 0
+
+    def permissions(self) -> dict[str, Any]:
+        """`OSPermissions`."""
+        return {"processing": {"vision": self.vision, "accessibility": self.accessibility}}
+
+    def update_answer(self) -> dict[str, Any]:
+        """`OSServerUpdateStatus` (today) / `CheckedOSUpdate` (seed): the same JSON in both generations."""
+        return {
+            "status": self.update_status,
+            # PiecesOS only reports progress while it downloads.
+            "percentage": 42 if self.update_status == "DOWNLOADING" else None,
+            "updated": profiles.grouped_timestamp(self.update_checked),
+        }
+
+    def profile(self) -> dict[str, Any]:
+        """The user's full `UserProfile`, credentials included, as PiecesOS hands it out."""
+        return profiles.user_profile(self.providers, self.profile_created, self.profile_updated)
+
+    def public(self) -> dict[str, Any]:
+        """The controllable part, as `GET /_simulator/state` shows it."""
+        return {
+            "signed_in": self.signed_in,
+            "picked_files": self.picked_files,
+            "picked_folders": self.picked_folders,
+            "update_status": self.update_status,
+            "restart_downtime_ms": self.restart_downtime_ms,
+            "pick_delay_ms": self.pick_delay_ms,
+            "permissions": {"vision": self.vision, "accessibility": self.accessibility},
+            "linked_providers": [kind for kind, _ in self.providers],
+            "restarts": self.restarts,
+        }
+
+
+class ControlError(ValueError):
+    """A `/_simulator/` request the simulator cannot apply; the message says why."""
+
+
+class _Strict(BaseModel):
+    # strict: "true" is not a bool and "5" is not an int; a test that sends them has a bug.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PermissionsPatch(_Strict):
+    vision: bool | None = None
+    accessibility: bool | None = None
+
+
+class StatePatch(_Strict):
+    """Body of `POST /_simulator/state`: only the keys present change.
+
+    `picked_files_count: N` scripts N generated paths (e.g. 20,000) without sending them all.
+    """
+
+    signed_in: bool | None = None
+    picked_files: list[str] | None = None
+    picked_files_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    picked_folders: list[str] | None = None
+    update_status: UpdatingStatusValue | None = None
+    restart_downtime_ms: int | None = Field(default=None, ge=0, le=600_000)
+    pick_delay_ms: int | None = Field(default=None, ge=0, le=3_600_000)
+    permissions: PermissionsPatch | None = None
+
+
+class FaultSpec(_Strict):
+    """Body of `POST /_simulator/faults`: how the next `times` requests to `path` are answered.
+
+    An answer (`status`, default 500, with `body`) replaces the endpoint's behaviour; `drop` closes
+    the connection without answering; a `delay_ms` alone delays the normal answer. `times: 0` lasts
+    until reset.
+    """
+
+    path: str = Field(pattern=r"^/")
+    status: int | None = Field(default=None, ge=100, le=599)
+    body: str | dict[str, Any] | list[Any] | None = None
+    content_type: str | None = None
+    delay_ms: int = Field(default=0, ge=0, le=3_600_000)
+    drop: bool = False
+    times: int = Field(default=1, ge=0)
+
+    @property
+    def answers(self) -> bool:
+        """Whether this fault answers in the endpoint's place (rather than only delaying it)."""
+        return not self.drop and (self.status is not None or self.body is not None or self.delay_ms == 0)
+
+    def answer(self) -> tuple[int, bytes, str]:
+        """Status, body and content type of the fault's answer."""
+        status = 500 if self.status is None else self.status
+        if isinstance(self.body, str):
+            body, content_type = self.body, "text/plain"
+        elif self.body is None:
+            body, content_type = f"Simulated fault: status {status}", "text/plain"
+        else:
+            body, content_type = json.dumps(self.body), "application/json"
+        return status, body.encode(), self.content_type or content_type
+
+
+@dataclass
+class _ActiveFault:
+    spec: FaultSpec
+    remaining: int | None  # None: until reset
+
+
+def _validation_message(error: ValidationError, allowed: list[str]) -> str:
+    problems: list[str] = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "body"
+        if item["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{where}' (allowed: {', '.join(allowed)})")
+        else:
+            problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)
+
+
+_Control = TypeVar("_Control", StatePatch, FaultSpec)
+
+
+def parse_control(model: type[_Control], payload: Any) -> _Control:
+    """Validate a control body, turning pydantic's report into one readable ControlError."""
+    if not isinstance(payload, dict):
+        raise ControlError("the body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ControlError(_validation_message(error, list(model.model_fields))) from None
+
+
+class Simulator:
+    """The state of one simulated PiecesOS plus the machinery tests drive it with."""
+
+    def __init__(self, api: Literal["current", "seed"]) -> None:
+        self.api = api
+        self.state = SimState()
+        self.calls: list[dict[str, Any]] = []
+        self._faults: dict[str, deque[_ActiveFault]] = {}
+        # Open client connections, filled in by the server, so a fault can drop one without answering.
+        self.connections: dict[ClientAddress, asyncio.BaseTransport] = {}
+        # Set by the server; the app alone (in-process tests) has nothing to restart.
+        self.restart_hook: Callable[[], None] | None = None
+
+    def reset(self) -> None:
+        self.state = SimState()
+        self.calls.clear()
+        self._faults.clear()
+
+    def apply(self, patch: StatePatch) -> None:
+        state = self.state
+        if patch.signed_in is not None:
+            state.signed_in = patch.signed_in
+        if patch.picked_files_count is not None:
+            state.picked_files = profiles.sample_paths(patch.picked_files_count)
+        if patch.picked_files is not None:
+            state.picked_files = list(patch.picked_files)
+        if patch.picked_folders is not None:
+            state.picked_folders = list(patch.picked_folders)
+        if patch.update_status is not None:
+            state.update_status = patch.update_status
+        if patch.restart_downtime_ms is not None:
+            state.restart_downtime_ms = patch.restart_downtime_ms
+        if patch.pick_delay_ms is not None:
+            state.pick_delay_ms = patch.pick_delay_ms
+        if patch.permissions is not None:
+            if patch.permissions.vision is not None:
+                state.vision = patch.permissions.vision
+            if patch.permissions.accessibility is not None:
+                state.accessibility = patch.permissions.accessibility
+
+    def add_fault(self, spec: FaultSpec) -> None:
+        # Faults on one path queue up: the first is used up before the second applies.
+        remaining = None if spec.times == 0 else spec.times
+        self._faults.setdefault(spec.path, deque()).append(_ActiveFault(spec, remaining))
+
+    def faults(self) -> list[dict[str, Any]]:
+        return [
+            {**active.spec.model_dump(), "remaining": active.remaining}
+            for queue in self._faults.values()
+            for active in queue
+        ]
+
+    def take_fault(self, path: str) -> FaultSpec | None:
+        """The fault that applies to this request to `path`, counting it as used."""
+        queue = self._faults.get(path)
+        if not queue:
+            return None
+        active = queue[0]
+        if active.remaining is not None:
+            active.remaining -= 1
+            if active.remaining == 0:
+                queue.popleft()
+        return active.spec
+
+    def record(self, method: str, path: str, body: Any) -> None:
+        self.calls.append({"method": method, "path": path, "body": body})
+
+    def drop_connection(self, client: ClientAddress | None) -> bool:
+        """Close a client's connection with nothing more sent; False when the app is not served."""
+        transport = self.connections.get(client) if client is not None else None
+        if transport is None:
+            return False
+        transport.close()
+        return True
+
+    def drop_all_connections(self) -> None:
+        for transport in list(self.connections.values()):
+            transport.close()
+
+    def request_restart(self) -> None:
+        self.state.restarts += 1
+        if self.restart_hook is not None:
+            self.restart_hook()
