@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     if args.command == "serve":
-        return serve(settings, simulate=args.simulate)
+        return serve(settings, simulate=args.simulate, wire=_reserve_stdout_for_mcp())
     if args.command == "tools":
         return list_tools(settings)
     if args.command == "call":
@@ -121,13 +121,25 @@ def _simulated(settings: Settings, simulate: bool) -> Iterator[Settings]:
         simulator.stop()
 
 
-def serve(settings: Settings, *, simulate: bool = False) -> int:
+def _reserve_stdout_for_mcp() -> BinaryIO:
+    """Keep the real stdout for MCP messages alone, before anything heavy is imported.
+
+    fd 1 then points at stderr, so a stray print (ours, a dependency's, a child process's) cannot
+    corrupt the wire; the returned file is the only way to the client.
+    """
+    sys.stdout.flush()
+    wire = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return wire
+
+
+def serve(settings: Settings, *, simulate: bool = False, wire: BinaryIO | None = None) -> int:
     from pieces_mcp.server import build_server
 
     with _simulated(settings, simulate) as effective:
         server = build_server(effective)
         with suppress(KeyboardInterrupt):
-            anyio.run(server.run_stdio_async)
+            anyio.run(server.run_stdio, wire)
     return 0
 
 

@@ -8,12 +8,14 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from io import TextIOWrapper
+from typing import Annotated, Any, BinaryIO, cast
 
 import anyio
 from mcp.server.mcpserver import Context, ElicitationResult, MCPServer, Resolve
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import ValidationError
@@ -68,6 +70,16 @@ class PiecesServer(MCPServer[Runtime]):
         except ValidationError as exc:
             return error_result(argument_problem(endpoint, exc))
         return await super().call_tool(name, arguments, context)
+
+    async def run_stdio(self, wire: BinaryIO | None = None) -> None:
+        """Serve MCP over stdin and `wire` (the process's real stdout, kept aside by the CLI)."""
+        if wire is None:
+            return await self.run_stdio_async()
+        stdout = anyio.wrap_file(TextIOWrapper(wire, encoding="utf-8", write_through=True))
+        async with stdio_server(stdout=stdout) as (read_stream, write_stream):
+            # What `run_stdio_async` does, with our stdout instead of fd 1.
+            lowlevel = self._lowlevel_server
+            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
 
 def build_server(settings: Settings) -> PiecesServer:

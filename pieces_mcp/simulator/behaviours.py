@@ -81,9 +81,13 @@ async def os_update_check(sim: Simulator, request: Request) -> Response:
 
 
 async def os_restart(sim: Simulator, request: Request) -> Response:
+    # Stop accepting before answering: a client in another thread may otherwise reconnect between the
+    # 204 being written and the listener closing, and think PiecesOS never went away.
+    sim.begin_restart()
+
     async def go_away() -> None:
         # async, so Starlette runs it on the event loop (not a worker thread) right after the 204 is sent.
-        sim.request_restart()
+        sim.finish_restart()
 
     # `Connection: close` keeps a client from reusing the doomed connection for its next request.
     return Response(status_code=204, headers={"Connection": "close"}, background=BackgroundTask(go_away))

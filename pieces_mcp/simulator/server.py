@@ -107,7 +107,7 @@ class _Runner:
         sock: socket.socket | None = _bind(self.host, self.port)
         assert sock is not None
         self.port = sock.getsockname()[1]
-        self.sim.restart_hook = self._restart_now
+        self.sim.restarter = self
         announced = False
         try:
             while True:
@@ -120,7 +120,7 @@ class _Runner:
                 await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
                 sock = await self._rebind()
         finally:
-            self.sim.restart_hook = None
+            self.sim.restarter = None
             if sock is not None:
                 sock.close()
             await self._stop_all()
@@ -149,15 +149,18 @@ class _Runner:
             raise RuntimeError("the simulator's HTTP server stopped unexpectedly")
         self.restart_requested.clear()
 
-    def _restart_now(self) -> None:
-        """Called by the app once the 204 of `/os/restart` is sent: PiecesOS goes away at once."""
+    def stop_accepting(self) -> None:
+        """`Restarter`: close the listener now rather than at uvicorn's next 100 ms tick."""
+        if self.current is not None:
+            for listener in self.current.servers:
+                listener.close()
+
+    def go_away(self) -> None:
+        """`Restarter`: in-flight calls die with the old server, as they would in PiecesOS."""
         server = self.current
-        if server is None or self.restart_requested.is_set():
+        if server is None:
             return
-        # Close the listener now rather than at uvicorn's next 100 ms tick, so no client reaches the
-        # "old process" after the 204; in-flight calls die with it, as they would in PiecesOS.
-        for listener in server.servers:
-            listener.close()
+        self.stop_accepting()
         self.sim.drop_all_connections()
         server.should_exit = True
         self.current = None

@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,6 +76,16 @@ class SimState:
             "linked_providers": [kind for kind, _ in self.providers],
             "restarts": self.restarts,
         }
+
+
+class Restarter(Protocol):
+    """What the server does when PiecesOS restarts; the app alone (in-process tests) has none."""
+
+    def stop_accepting(self) -> None:
+        """Close the listening socket: from now on connections are refused."""
+
+    def go_away(self) -> None:
+        """Drop every connection and come back after `restart_downtime_ms` with the same state."""
 
 
 class ControlError(ValueError):
@@ -182,8 +191,7 @@ class Simulator:
         self._faults: dict[str, deque[_ActiveFault]] = {}
         # Open client connections, filled in by the server, so a fault can drop one without answering.
         self.connections: dict[ClientAddress, asyncio.BaseTransport] = {}
-        # Set by the server; the app alone (in-process tests) has nothing to restart.
-        self.restart_hook: Callable[[], None] | None = None
+        self.restarter: Restarter | None = None
 
     def reset(self) -> None:
         self.state = SimState()
@@ -251,7 +259,13 @@ class Simulator:
         for transport in list(self.connections.values()):
             transport.close()
 
-    def request_restart(self) -> None:
+    def begin_restart(self) -> None:
+        """Before the 204: stop accepting, so no client that has seen the 204 can still connect."""
         self.state.restarts += 1
-        if self.restart_hook is not None:
-            self.restart_hook()
+        if self.restarter is not None:
+            self.restarter.stop_accepting()
+
+    def finish_restart(self) -> None:
+        """After the 204 went out: PiecesOS goes away."""
+        if self.restarter is not None:
+            self.restarter.go_away()

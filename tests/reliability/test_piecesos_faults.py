@@ -1,0 +1,179 @@
+"""PiecesOS slow, erroring, answering garbage, restarting or gone: one clear sentence each, and serving goes on."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from pieces_mcp.simulator import SECRET_MARKERS
+from tests.support import SimulatorProcess, serve, start_simulator, stop, structured, text_of
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
+
+DEVICE = "/os/device/information"
+ALLOW = {"PIECES_MCP_CONFIRM": "allow"}
+
+
+async def test_a_slow_call_gives_up_at_the_timeout_and_the_next_call_works(simulator: SimulatorProcess) -> None:
+    simulator.fault(DEVICE, delay_ms=5000, status=200, body="{}", content_type="application/json")
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1") as served:
+        started = time.monotonic()
+        slow = await served.client.call_tool("os_device_information", {})
+        elapsed = time.monotonic() - started
+        after = await served.client.call_tool("os_device_information", {})
+    assert slow.is_error and "within 1 s, the --timeout limit" in text_of(slow)
+    assert elapsed < 3
+    assert not after.is_error
+
+
+async def test_a_person_who_takes_too_long_hits_the_interactive_timeout(simulator: SimulatorProcess) -> None:
+    simulator.state(pick_delay_ms=5000)
+    async with serve(simulator.url, PIECES_MCP_INTERACTIVE_TIMEOUT="1", **ALLOW) as served:
+        started = time.monotonic()
+        result = await served.client.call_tool("pick_folders", {})
+        elapsed = time.monotonic() - started
+    assert result.is_error and "--interactive-timeout" in text_of(result) and "desktop" in text_of(result)
+    assert elapsed < 3
+
+
+async def test_a_cancelled_call_is_aborted_and_the_server_keeps_serving(simulator: SimulatorProcess) -> None:
+    simulator.state(pick_delay_ms=10_000)
+    async with serve(simulator.url, **ALLOW) as served:
+        with anyio.move_on_after(0.5):
+            await served.client.call_tool("pick_files", {})
+        with anyio.fail_after(3):
+            await served.client.send_ping()
+            after = await served.client.call_tool("os_permissions", {})
+    assert not after.is_error
+
+
+async def test_waiting_for_a_person_reports_progress_at_least_every_5_s(simulator: SimulatorProcess) -> None:
+    simulator.state(pick_delay_ms=9_000)
+    stamps: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        stamps.append(time.monotonic())
+
+    async with serve(simulator.url, **ALLOW) as served:
+        started = time.monotonic()
+        result = await served.client.call_tool("pick_files", {}, progress_callback=on_progress)
+        finished = time.monotonic()
+    assert not result.is_error
+    gaps = [later - earlier for earlier, later in zip([started, *stamps], [*stamps, finished])]
+    assert len(stamps) >= 2 and max(gaps) <= 5.0, gaps
+
+
+async def test_piecesos_not_running_is_said_within_2_s(simulator: SimulatorProcess) -> None:
+    closed = start_simulator()
+    stop(closed)  # a port that was just served and is now closed
+    async with serve(closed.url) as served:
+        started = time.monotonic()
+        result = await served.client.call_tool("os_device_information", {})
+        elapsed = time.monotonic() - started
+    assert result.is_error and "PiecesOS is not running" in text_of(result) and "start the Pieces" in text_of(result)
+    assert elapsed < 2, elapsed
+
+
+async def test_piecesos_found_again_after_it_moves_ports() -> None:
+    """Discovery mode: nothing running, then PiecesOS on one port of the range, then on another."""
+    async with serve(None) as served:
+        started = time.monotonic()
+        absent = await served.client.call_tool("os_permissions", {})
+        assert time.monotonic() - started < 2
+        assert absent.is_error and "39300-39333" in text_of(absent)
+        for port in ("39331", "39307"):
+            moved = start_simulator("--port", port)
+            try:
+                found = await served.client.call_tool("os_permissions", {})
+                assert not found.is_error, text_of(found)
+                assert moved.os_calls("/os/permissions")
+            finally:
+                stop(moved)
+
+
+async def test_restart_reports_how_long_piecesos_was_down(simulator: SimulatorProcess) -> None:
+    simulator.state(restart_downtime_ms=700)
+    async with serve(simulator.url, **ALLOW) as served:
+        outcome = structured(await served.client.call_tool("os_restart", {}))
+        after = await served.client.call_tool("os_device_information", {})
+    assert outcome["back_online"] is True and 700 <= outcome["downtime_ms"] < 5000
+    assert not after.is_error
+
+
+async def test_restart_that_does_not_come_back_says_so(simulator: SimulatorProcess) -> None:
+    simulator.state(restart_downtime_ms=4000)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="2", **ALLOW) as served:
+        started = time.monotonic()
+        outcome = structured(await served.client.call_tool("os_restart", {}))
+        assert time.monotonic() - started < 3
+        await anyio.sleep(2.5)
+        after = await served.client.call_tool("os_device_information", {})
+    assert outcome == {"restarted": True, "back_online": False, "downtime_ms": None, "base_url": None}
+    assert not after.is_error
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"status": 500, "body": "database is locked"}, "HTTP 500 (database is locked)"),
+        ({"status": 503, "body": "x" * 5000}, "HTTP 503"),
+        ({"status": 200, "body": "{not json", "content_type": "application/json"}, "not JSON"),
+        ({"status": 200, "body": '{"hardware": {"cpus": 3}}', "content_type": "application/json"}, "unexpected shape"),
+        ({"drop": True}, "closed before it answered"),
+        ({"status": 200, "body": "[" + " " * 10_000_000 + "]", "content_type": "application/json"}, "larger than 8 MB"),
+        ({"status": 307, "body": ""}, "unexpected shape"),
+    ],
+    ids=["500", "long-503", "malformed-json", "wrong-shape", "dropped", "10MB", "redirect"],
+)
+async def test_a_bad_answer_is_one_clear_sentence_and_the_next_call_works(
+    simulator: SimulatorProcess, fault: dict[str, object], expected: str
+) -> None:
+    simulator.fault(DEVICE, **fault)
+    async with serve(simulator.url) as served:
+        bad = await served.client.call_tool("os_device_information", {})
+        good = await served.client.call_tool("os_device_information", {})
+        stderr = served.stderr()
+    message = text_of(bad)
+    assert bad.is_error and expected in message
+    assert len(message) < 500 and "\n" not in message and "Traceback" not in message
+    assert not good.is_error
+    assert "Traceback" not in stderr
+
+
+async def test_twenty_thousand_picked_paths_are_cut_with_a_note(simulator: SimulatorProcess) -> None:
+    simulator.state(picked_files=[f"/home/ada/data/file-{index:05}.csv" for index in range(20_000)])
+    async with serve(simulator.url, **ALLOW) as served:
+        result = await served.client.call_tool("pick_files", {})
+    data = structured(result)
+    assert data["total"] == 20_000 and data["truncated"] is True and len(data["paths"]) == 1000
+    assert "Only the first 1000 of 20000" in text_of(result)
+
+
+async def test_no_credential_reaches_a_result_an_error_a_log_or_the_audit_log(
+    simulator: SimulatorProcess, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    audit = Path(str(tmp_path)) / "audit.jsonl"
+    simulator.fault("/os/permissions", status=500, body=f"token {SECRET_MARKERS[0]} rejected")
+    written: list[str] = []
+    async with serve(
+        simulator.url, PIECES_MCP_LOG_LEVEL="DEBUG", PIECES_MCP_AUDIT_LOG=audit, **ALLOW
+    ) as served:
+        for tool, arguments in (
+            ("sign_into_os", {}),
+            ("link_provider", {"type": "github"}),
+            ("sign_out_of_os", {}),
+            ("link_provider", {"type": "gitlab"}),  # signed out now: a 401
+            ("os_permissions", {}),  # a 500 whose text carries a secret
+        ):
+            result = await served.client.call_tool(tool, arguments)
+            written.append(result.model_dump_json())
+        written.append(served.stderr())
+    written.append(audit.read_text())
+    everything = "\n".join(written)
+    assert "sign_into_os" in everything and "HTTP 500" in everything  # the calls really happened
+    for secret in SECRET_MARKERS:
+        assert secret not in everything, secret

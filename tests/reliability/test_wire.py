@@ -1,0 +1,168 @@
+"""Bad input on the wire, load, and stdout hygiene: JSON-RPC or tool errors, never a crash, only MCP on stdout."""
+
+from __future__ import annotations
+
+import json
+import string
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pieces_mcp.catalog import CATALOG
+from tests.support import RawServer, SimulatorProcess, serve
+
+pytestmark = pytest.mark.timeout(120)
+
+TOOL_NAMES = [endpoint.name for endpoint in CATALOG]
+GUARDED_PATH_WORDS = ("restart", "pick", "sign_", "link_provider", "permissions/request")
+
+
+@pytest.fixture
+def raw(simulator: SimulatorProcess) -> Iterator[RawServer]:
+    server = RawServer(simulator.url)  # elicit mode; this client declares no elicitation
+    server.initialize()
+    yield server
+    code, stderr = server.close()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+def test_invalid_json_lines_do_not_stop_the_server(raw: RawServer) -> None:
+    for line in (b"{not json", b"[]", b'{"jsonrpc": "2.0"}', b"\xff\xfe garbage", b'{"jsonrpc":"2.0","id":7}'):
+        raw.send_line(line)
+    assert raw.request("ping")["result"] == {}
+
+
+def test_an_unknown_method_is_method_not_found(raw: RawServer) -> None:
+    assert raw.request("pieces/teleport")["error"]["code"] == -32601
+
+
+def test_an_unknown_tool_is_a_protocol_error(raw: RawServer) -> None:
+    answer = raw.call("os_format_disk", {})
+    assert answer["error"]["code"] == -32602 and "Unknown tool: os_format_disk" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("pick_files", {"allow_multiple": "perhaps"}, "allow_multiple: Input should be a valid boolean"),
+        ("pick_files", {"allowed_extensions": "py"}, "allowed_extensions"),
+        ("os_permissions", {"verbose": True}, "unknown argument 'verbose'"),
+        ("link_provider", {"type": "x" * 1_000_000}, "type: Input should be"),
+        ("pick_files", {"allowed_extensions": ["y" * 1_000_000]}, "at most 32 characters"),
+    ],
+    ids=["wrong-type", "string-for-list", "extra", "1MB-enum", "1MB-item"],
+)
+def test_bad_arguments_are_tool_errors_naming_the_argument(
+    raw: RawServer, tool: str, arguments: dict[str, Any], expected: str
+) -> None:
+    result = raw.call(tool, arguments)["result"]
+    text = result["content"][0]["text"]
+    assert result["isError"] is True and expected in text
+    assert len(text) < 600  # the 1 MB value is not echoed back
+
+
+def test_arguments_that_are_not_an_object_are_refused(raw: RawServer) -> None:
+    answer = raw.call("os_permissions", ["not", "an", "object"])
+    assert "error" in answer or answer["result"]["isError"] is True
+    assert raw.request("ping")["result"] == {}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+argument_names = st.sampled_from(
+    ["allow_multiple", "allowed_extensions", "type", "vision", "accessibility", "confirm", "force", "_meta"]
+) | st.text(string.ascii_letters + "_", max_size=16)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tool=st.sampled_from(TOOL_NAMES), arguments=st.dictionaries(argument_names, json_values, max_size=4))
+def test_fuzzed_arguments_never_crash_and_never_get_past_the_guard(
+    raw: RawServer, simulator: SimulatorProcess, tool: str, arguments: dict[str, Any]
+) -> None:
+    answer = raw.call(tool, arguments)
+    assert "result" in answer, answer
+    assert isinstance(answer["result"]["isError"], bool)
+    reached = [call["path"] for call in simulator.calls()]
+    assert not [path for path in reached if any(word in path for word in GUARDED_PATH_WORDS)], reached
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.binary(max_size=200).filter(lambda data: b"\n" not in data and b"\r" not in data))
+def test_fuzzed_stdin_lines_never_crash_the_server(raw: RawServer, line: bytes) -> None:
+    raw.send_line(line)
+    assert raw.request("ping", timeout=10)["result"] == {}
+
+
+def test_nothing_but_mcp_on_stdout_even_when_a_dependency_prints(simulator: SimulatorProcess, tmp_path: Path) -> None:
+    # A sitecustomize that makes httpx print when it is imported and on every request, as a careless
+    # dependency might (and an interpreter-wide print, before any program code runs, is not ours to stop).
+    (tmp_path / "sitecustomize.py").write_text(
+        "import importlib.abc, sys\n"
+        "class NoisyHttpx(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name != 'httpx':\n"
+        "            return None\n"
+        "        sys.meta_path.remove(self)\n"
+        "        print('NOISE at import')\n"
+        "        import httpx\n"
+        "        send = httpx.AsyncClient.send\n"
+        "        async def noisy(self, *args, **kwargs):\n"
+        "            print('NOISE from a dependency', flush=True)\n"
+        "            sys.stdout.write('more noise\\n')\n"
+        "            return await send(self, *args, **kwargs)\n"
+        "        httpx.AsyncClient.send = noisy\n"
+        "        return httpx.__spec__\n"
+        "sys.meta_path.insert(0, NoisyHttpx())\n"
+    )
+    server = RawServer(simulator.url, env={"PYTHONPATH": str(tmp_path)})
+    server.initialize()
+    for _ in range(3):
+        assert server.call("os_device_information", {})["result"]["isError"] is False
+    code, stderr = server.close()  # close() reads every remaining stdout line as JSON-RPC
+    assert code == 0 and "NOISE at import" in stderr and "NOISE from a dependency" in stderr
+
+
+@pytest.mark.anyio
+async def test_a_hundred_concurrent_calls_share_the_pool_and_ping_keeps_answering(
+    simulator: SimulatorProcess,
+) -> None:
+    simulator.fault("/os/device/information", delay_ms=200, status=200, times=0, content_type="application/json",
+                    body=json.dumps({"name": "slow-desk"}))
+    pings: list[float] = []
+    async with serve(simulator.url) as served:
+
+        async def keep_pinging() -> None:
+            while True:
+                started = time.monotonic()
+                await served.client.send_ping()
+                pings.append(time.monotonic() - started)
+                await anyio.sleep(0.05)
+
+        results: list[bool] = []
+
+        async def one_call() -> None:
+            result = await served.client.call_tool("os_device_information", {})
+            results.append(not result.is_error)
+
+        async with anyio.create_task_group() as pinger:
+            pinger.start_soon(keep_pinging)
+            started = time.monotonic()
+            async with anyio.create_task_group() as calls:
+                for _ in range(100):
+                    calls.start_soon(one_call)
+            wall = time.monotonic() - started
+            pinger.cancel_scope.cancel()
+    print(f"100 concurrent calls with a 200 ms backend delay: {wall * 1000:.0f} ms wall")
+    assert results == [True] * 100
+    assert wall < 2.0, wall  # serially this would be 20 s; the figure itself is in the closing note
+    assert len(pings) >= 3 and max(pings) < 1.0
