@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the stdio MCP server (the default)")
     _add_simulate(serve, "run against a PiecesOS simulator started inside the process")
+    serve.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default="stdio",
+        help="stdio (default), or Streamable HTTP on 127.0.0.1 with a bearer token printed to stderr",
+    )
+    serve.add_argument("--port", type=int, default=39350, help="HTTP port for --transport http (default 39350)")
     add_arguments(serve)
 
     simulator = commands.add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first")
@@ -85,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pieces-mcp: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
+    if args.command == "serve" and args.transport == "http":
+        return serve_http(settings, simulate=args.simulate, port=args.port)
     if args.command == "serve":
         return serve(settings, simulate=args.simulate, wire=_reserve_stdout_for_mcp())
     if args.command == "tools":
@@ -140,6 +149,15 @@ def serve(settings: Settings, *, simulate: bool = False, wire: BinaryIO | None =
         server = build_server(effective)
         with suppress(KeyboardInterrupt):
             anyio.run(server.run_stdio, wire)
+    return 0
+
+
+def serve_http(settings: Settings, *, simulate: bool, port: int) -> int:
+    from pieces_mcp.http_transport import serve_http as serve_over_http
+    from pieces_mcp.server import build_server
+
+    with _simulated(settings, simulate) as effective, suppress(KeyboardInterrupt):
+        anyio.run(serve_over_http, build_server(effective), port, os.environ.get("PIECES_MCP_HTTP_TOKEN"))
     return 0
 
 

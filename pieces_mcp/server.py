@@ -13,6 +13,8 @@ from typing import Annotated, Any, BinaryIO, cast
 
 import anyio
 from mcp.server.mcpserver import Context, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.resources import FunctionResource
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.server.stdio import stdio_server
@@ -31,6 +33,7 @@ from pieces_mcp.models import Answer, PickedPaths, ToolInput
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "pieces-os"
+RESOURCE_SCHEME = "pieces-os"
 PROGRESS_INTERVAL_S = 4.0  # under the 5 s some clients allow between progress notifications
 INSTRUCTIONS = (
     "Operate PiecesOS, the local service behind the Pieces apps, on this person's computer. "
@@ -56,6 +59,8 @@ class PiecesServer(MCPServer[Runtime]):
     def __init__(self, offered: Mapping[str, Endpoint], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.offered = offered
+        # Set by the lifespan; resources read through it (the SDK gives static resources no Context).
+        self.runtime: Runtime | None = None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
@@ -86,12 +91,14 @@ def build_server(settings: Settings) -> PiecesServer:
     policy = Policy(settings)
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+    async def lifespan(server: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
         async with http_client(settings) as http:
-            yield Runtime(PiecesOS(settings, http), AuditLog(settings.audit_log))
+            runtime = Runtime(PiecesOS(settings, http), AuditLog(settings.audit_log))
+            cast(PiecesServer, server).runtime = runtime
+            yield runtime
 
     offered = {endpoint.name: endpoint for endpoint in policy.visible()}
-    return PiecesServer(
+    server = PiecesServer(
         offered,
         name=SERVER_NAME,
         title="PiecesOS",
@@ -100,6 +107,32 @@ def build_server(settings: Settings) -> PiecesServer:
         lifespan=lifespan,
         tools=[make_tool(endpoint, policy) for endpoint in offered.values()],
         log_level=cast(Any, settings.log_level),
+    )
+    for endpoint in offered.values():
+        if not endpoint.guarded:
+            server.add_resource(make_resource(endpoint, server))
+    return server
+
+
+def make_resource(endpoint: Endpoint, server: PiecesServer) -> FunctionResource:
+    """A read tool's answer as a resource, so a client can attach it as context without a tool call."""
+
+    async def read() -> str:
+        if server.runtime is None:
+            raise ResourceError("The server is still starting; read the resource again in a moment.")
+        try:
+            answer = await server.runtime.pieces.call(endpoint, endpoint.input_model())
+        except PiecesError as exc:
+            raise ResourceError(exc.message) from None
+        return answer.model_dump_json(exclude_unset=True)
+
+    return FunctionResource.from_function(
+        read,
+        uri=f"{RESOURCE_SCHEME}://{endpoint.name}",
+        name=endpoint.name,
+        title=endpoint.title,
+        description=endpoint.description,
+        mime_type="application/json",
     )
 
 

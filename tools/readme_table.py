@@ -1,7 +1,7 @@
 """Regenerate the README's tool table and configuration table from the catalog and the settings.
 
-    python tools/readme_table.py          # rewrite README.md
-    python tools/readme_table.py --check  # exit 1 when README.md is out of date (CI)
+python tools/readme_table.py          # rewrite README.md
+python tools/readme_table.py --check  # exit 1 when README.md is out of date (CI)
 """
 
 from __future__ import annotations

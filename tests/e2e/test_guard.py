@@ -143,9 +143,7 @@ async def test_allow_mode_runs_without_asking(simulator: SimulatorProcess, tmp_p
 
 
 async def test_allow_tools_beats_deny_mode_for_the_named_tool_only(simulator: SimulatorProcess) -> None:
-    async with serve(
-        simulator.url, PIECES_MCP_CONFIRM="deny", PIECES_MCP_ALLOW_TOOLS="pick_folders"
-    ) as served:
+    async with serve(simulator.url, PIECES_MCP_CONFIRM="deny", PIECES_MCP_ALLOW_TOOLS="pick_folders") as served:
         allowed = await served.client.call_tool("pick_folders", {})
         refused = await served.client.call_tool("pick_files", {})
     assert not allowed.is_error and refused.is_error

@@ -76,6 +76,7 @@ async def test_piecesos_not_running_is_said_within_2_s(simulator: SimulatorProce
     assert elapsed < 2, elapsed
 
 
+@pytest.mark.xdist_group("discovery-ports")
 async def test_piecesos_found_again_after_it_moves_ports() -> None:
     """Discovery mode: nothing running, then PiecesOS on one port of the range, then on another."""
     async with serve(None) as served:
@@ -159,9 +160,7 @@ async def test_no_credential_reaches_a_result_an_error_a_log_or_the_audit_log(
     audit = Path(str(tmp_path)) / "audit.jsonl"
     simulator.fault("/os/permissions", status=500, body=f"token {SECRET_MARKERS[0]} rejected")
     written: list[str] = []
-    async with serve(
-        simulator.url, PIECES_MCP_LOG_LEVEL="DEBUG", PIECES_MCP_AUDIT_LOG=audit, **ALLOW
-    ) as served:
+    async with serve(simulator.url, PIECES_MCP_LOG_LEVEL="DEBUG", PIECES_MCP_AUDIT_LOG=audit, **ALLOW) as served:
         for tool, arguments in (
             ("sign_into_os", {}),
             ("link_provider", {"type": "github"}),

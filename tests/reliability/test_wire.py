@@ -136,8 +136,14 @@ def test_nothing_but_mcp_on_stdout_even_when_a_dependency_prints(simulator: Simu
 async def test_a_hundred_concurrent_calls_share_the_pool_and_ping_keeps_answering(
     simulator: SimulatorProcess,
 ) -> None:
-    simulator.fault("/os/device/information", delay_ms=200, status=200, times=0, content_type="application/json",
-                    body=json.dumps({"name": "slow-desk"}))
+    simulator.fault(
+        "/os/device/information",
+        delay_ms=200,
+        status=200,
+        times=0,
+        content_type="application/json",
+        body=json.dumps({"name": "slow-desk"}),
+    )
     pings: list[float] = []
     async with serve(simulator.url) as served:
 

@@ -1,0 +1,72 @@
+"""`serve --transport http`: the same server over Streamable HTTP, for clients that prefer it.
+
+Loopback only, Host and Origin checked (a web page must not reach it through DNS rebinding), and a
+bearer token that only the person who started the server has (printed to stderr).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import socket
+import sys
+
+import uvicorn
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pieces_mcp.server import PiecesServer
+
+logger = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+PATH = "/mcp"
+
+
+class BearerToken:
+    """Refuses every HTTP request that does not carry `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"A bearer token is required: see the server's log."})
+                return
+        await self.app(scope, receive, send)
+
+
+def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{HOST}:{port}", f"localhost:{port}"],
+        allowed_origins=[f"http://{HOST}:{port}", f"http://localhost:{port}"],
+    )
+    app = server.streamable_http_app(streamable_http_path=PATH, transport_security=security, host=HOST)
+    return BearerToken(app, token)
+
+
+async def serve_http(server: PiecesServer, port: int, token: str | None = None) -> None:
+    """Serve until cancelled. Port 0 picks a free port; the URL and the token are printed to stderr."""
+    token = token or secrets.token_urlsafe(32)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, port))
+    listener.listen(128)  # connections wait in the backlog from now on, so the printed URL is ready to use
+    port = listener.getsockname()[1]  # the Host/Origin checks need the real port
+    config = uvicorn.Config(build_app(server, port, token), log_level="warning", lifespan="on")
+    # The token goes to stderr only: stdout is not ours to use.
+    print(f"pieces-mcp: Streamable HTTP on http://{HOST}:{port}{PATH}", file=sys.stderr)
+    print(f"pieces-mcp: send the header  Authorization: Bearer {token}", file=sys.stderr, flush=True)
+    await uvicorn.Server(config).serve(sockets=[listener])

@@ -1,0 +1,204 @@
+"""The command line as a person uses it: tools, call, doctor, resources and the HTTP transport."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from pieces_mcp.simulator import SIMULATOR_VERSION
+from tests.support import SERVER_COMMAND, SimulatorProcess, serve, server_env, start_simulator, stop, structured
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def run(
+    *args: str, base_url: str | None = None, stdin: str | None = "", **settings: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SERVER_COMMAND, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=server_env(base_url, **settings),
+    )
+
+
+def test_version_and_help_list_every_command() -> None:
+    assert re.fullmatch(r"pieces-mcp \S+\n", run("--version").stdout)
+    help_text = run("--help").stdout
+    for command in ("serve", "simulator", "tools", "call", "doctor", "install"):
+        assert command in help_text
+
+
+def test_tools_shows_risk_and_what_the_policy_does() -> None:
+    lines = run("tools", PIECES_MCP_ALLOW_TOOLS="pick_files").stdout.splitlines()
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in lines[1:]}
+    assert rows["os_device_information"] == ["read", "runs"]
+    assert rows["os_restart"] == ["guarded", "asks the person"]
+    assert rows["pick_files"] == ["guarded", "runs"]
+    read_only = run("tools", "--read-only").stdout
+    assert "hidden (read-only)" in read_only and read_only.count("hidden") == 7
+
+
+def test_call_prints_the_structured_result(simulator: SimulatorProcess) -> None:
+    done = run("call", "os_device_information", base_url=simulator.url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hardware"]["cpus"]
+
+
+def test_call_answers_the_confirmation_with_yes(simulator: SimulatorProcess) -> None:
+    simulator.state(picked_folders=["/home/ada/src"])
+    done = run("call", "pick_folders", "--yes", base_url=simulator.url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["paths"] == ["/home/ada/src"]
+    assert "folder picker window will open" in done.stderr
+
+
+def test_call_without_a_terminal_or_yes_declines(simulator: SimulatorProcess) -> None:
+    done = run("call", "os_restart", base_url=simulator.url)
+    assert done.returncode == 1 and "did not run" in done.stderr
+    assert simulator.os_calls("/os/restart") == []
+
+
+def test_call_refuses_arguments_that_are_not_json() -> None:
+    done = run("call", "pick_files", "--json", "{allow_multiple: false}")
+    assert done.returncode == 2 and "not valid JSON" in done.stderr
+
+
+def test_call_with_simulate_needs_no_piecesos() -> None:
+    done = run("call", "pick_files", "--json", '{"allow_multiple": false}', "--simulate", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["paths"]) == 1
+
+
+def test_doctor_reports_a_healthy_piecesos(any_simulator: SimulatorProcess) -> None:
+    done = run("doctor", base_url=any_simulator.url)
+    assert done.returncode == 0, done.stderr
+    report = done.stdout
+    assert any_simulator.url in report and "PIECES_OS_URL" in report
+    assert SIMULATOR_VERSION in report
+    # A HEAD to the seed picker path: 404 means the simulator serves today's paths.
+    seed = httpx.head(f"{any_simulator.url}/os/files/pick", timeout=5).status_code != 404
+    assert re.search(rf"^API\s+{'seed' if seed else 'current'}$", report, re.MULTILINE), report
+    assert re.search(r"^round trip\s+\d+\.\d ms median", report, re.MULTILINE)
+    assert "os_restart" in report and "asks the person" in report
+
+
+def test_doctor_names_the_fix_when_piecesos_is_absent() -> None:
+    closed = start_simulator()
+    stop(closed)
+    done = run("doctor", base_url=closed.url)
+    assert done.returncode == 1
+    assert "not running" in done.stderr and "start the Pieces desktop app" in done.stderr
+
+
+@pytest.mark.xdist_group("discovery-ports")
+def test_doctor_finds_piecesos_by_discovery() -> None:
+    moved = start_simulator("--port", "39322")
+    try:
+        done = run("doctor")
+    finally:
+        stop(moved)
+    assert done.returncode == 0, done.stderr
+    assert "http://127.0.0.1:39322 (discovered)" in done.stdout
+
+
+@pytest.mark.anyio
+async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> None:
+    async with serve(simulator.url) as served:
+        listed = {str(resource.uri): resource for resource in (await served.client.list_resources()).resources}
+        device = await served.client.read_resource("pieces-os://os_device_information")
+        tool = structured(await served.client.call_tool("os_device_information", {}))
+    assert sorted(listed) == [
+        "pieces-os://os_device_information",
+        "pieces-os://os_permissions",
+        "pieces-os://os_update_check",
+    ]
+    assert listed["pieces-os://os_permissions"].mime_type == "application/json"
+    contents = device.contents[0]
+    assert json.loads(contents.text) == tool  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def http_server(simulator: SimulatorProcess) -> Iterator[tuple[str, str]]:
+    """`serve --transport http --port 0`; yields (URL, token) read off its stderr."""
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "serve", "--transport", "http", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(simulator.url, PIECES_MCP_CONFIRM="deny"),
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stderr is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+    url = token = ""
+    while not (url and token):
+        line = lines.get(timeout=20)
+        url = url or _after(line, "Streamable HTTP on ")
+        token = token or _after(line, "Authorization: Bearer ")
+    try:
+        yield url, token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _after(line: str, marker: str) -> str:
+    return line.split(marker, 1)[1].strip() if marker in line else ""
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def _post(url: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(url, json=INITIALIZE, headers={**MCP_HEADERS, **headers}, timeout=10)
+
+
+def test_http_transport_requires_the_token(http_server: tuple[str, str]) -> None:
+    url, token = http_server
+    assert _post(url, {}).status_code == 401
+    assert _post(url, {"Authorization": "Bearer wrong"}).status_code == 401
+    assert _post(url, {"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_http_transport_refuses_a_foreign_origin_or_host(http_server: tuple[str, str]) -> None:
+    url, token = http_server
+    auth = {"Authorization": f"Bearer {token}"}
+    assert _post(url, {**auth, "Origin": "http://evil.example"}).status_code in (400, 403)
+    assert _post(url, {**auth, "Host": "evil.example"}).status_code in (400, 403, 421)
+
+
+@pytest.mark.anyio
+async def test_http_transport_serves_the_same_tools_and_guard(
+    http_server: tuple[str, str], simulator: SimulatorProcess
+) -> None:
+    url, token = http_server
+    headers: dict[str, Any] = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
+    ):
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        device = await client.call_tool("os_device_information", {})
+        restart = await client.call_tool("os_restart", {})
+    assert len(names) == 10 and not device.is_error
+    assert restart.is_error and simulator.os_calls("/os/restart") == []
