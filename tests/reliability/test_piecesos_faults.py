@@ -61,7 +61,7 @@ async def test_waiting_for_a_person_reports_progress_at_least_every_5_s(simulato
         result = await served.client.call_tool("pick_files", {}, progress_callback=on_progress)
         finished = time.monotonic()
     assert not result.is_error
-    gaps = [later - earlier for earlier, later in zip([started, *stamps], [*stamps, finished])]
+    gaps = [later - earlier for earlier, later in zip([started, *stamps], [*stamps, finished], strict=True)]
     assert len(stamps) >= 2 and max(gaps) <= 5.0, gaps
 
 
