@@ -104,7 +104,7 @@ def test_doctor_names_the_fix_when_piecesos_is_absent() -> None:
     assert "not running" in done.stderr and "start the Pieces desktop app" in done.stderr
 
 
-@pytest.mark.xdist_group("discovery-ports")
+@pytest.mark.usefixtures("discovery_ports")
 def test_doctor_finds_piecesos_by_discovery() -> None:
     moved = start_simulator("--port", "39322")
     try:

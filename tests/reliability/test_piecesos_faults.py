@@ -76,7 +76,7 @@ async def test_piecesos_not_running_is_said_within_2_s(simulator: SimulatorProce
     assert elapsed < 2, elapsed
 
 
-@pytest.mark.xdist_group("discovery-ports")
+@pytest.mark.usefixtures("discovery_ports")
 async def test_piecesos_found_again_after_it_moves_ports() -> None:
     """Discovery mode: nothing running, then PiecesOS on one port of the range, then on another."""
     async with serve(None) as served:

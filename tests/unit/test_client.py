@@ -122,3 +122,15 @@ async def test_a_good_answer_parses() -> None:
     pieces = pieces_with(lambda request: httpx.Response(200, json={"status": "AVAILABLE", "percentage": None}))
     answer = await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
     assert isinstance(answer, UpdateStatus) and answer.status == "AVAILABLE"
+
+
+async def test_a_redirect_is_never_followed() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://198.51.100.7/steal"})
+
+    with pytest.raises(BadAnswer):
+        await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
+    assert seen == [f"{BASE}/os/permissions"]

@@ -11,8 +11,8 @@ import pytest
 from pieces_mcp import discovery
 from pieces_mcp.simulator import start_in_thread
 
-# Every test that binds ports of the discovery range runs in one xdist group, one at a time.
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), pytest.mark.xdist_group("discovery-ports")]
+# The discovery range is machine-wide: these tests take it one at a time, across xdist workers too.
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), pytest.mark.usefixtures("discovery_ports")]
 
 
 @contextmanager
