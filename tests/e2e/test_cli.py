@@ -202,3 +202,10 @@ async def test_http_transport_serves_the_same_tools_and_guard(
         restart = await client.call_tool("os_restart", {})
     assert len(names) == 10 and not device.is_error
     assert restart.is_error and simulator.os_calls("/os/restart") == []
+
+
+def test_a_base_url_off_this_machine_is_refused_at_start() -> None:
+    # Refused while reading the settings: nothing is ever sent to that address.
+    done = run("serve", base_url="http://10.1.2.3:39300")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "is not on this machine" in done.stderr and "--allow-remote" in done.stderr
