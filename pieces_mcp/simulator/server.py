@@ -59,6 +59,15 @@ def _tracking_protocol(sim: Simulator) -> type[H11Protocol]:
     return TrackedH11Protocol
 
 
+def _cancel_requests(server: uvicorn.Server) -> None:
+    """Cancel the requests still running (a picker waiting for its person): their connections are gone,
+    and uvicorn would otherwise wait `timeout_graceful_shutdown` for them."""
+    this = asyncio.current_task()
+    for task in list(server.server_state.tasks):
+        if task is not this:
+            task.cancel()
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
@@ -104,25 +113,25 @@ class _Runner:
         return _url(self.host, self.port)
 
     async def run(self, on_ready: Callable[[str], None]) -> None:
-        sock: socket.socket | None = _bind(self.host, self.port)
-        assert sock is not None
+        sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
+        unowned: socket.socket | None = sock  # closed here unless a uvicorn server took it over
         self.sim.restarter = self
         announced = False
         try:
             while True:
                 task = await self._start(sock)
-                sock = None  # the server owns it now
+                unowned = None
                 if not announced:
                     on_ready(self.url)
                     announced = True
                 await self._until_restart(task)
                 await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
-                sock = await self._rebind()
+                sock = unowned = await self._rebind()
         finally:
             self.sim.restarter = None
-            if sock is not None:
-                sock.close()
+            if unowned is not None:
+                unowned.close()
             await self._stop_all()
 
     async def _start(self, sock: socket.socket) -> asyncio.Task[None]:
@@ -162,6 +171,7 @@ class _Runner:
             return
         self.stop_accepting()
         self.sim.drop_all_connections()
+        _cancel_requests(server)
         server.should_exit = True
         self.current = None
         self.restart_requested.set()
@@ -177,6 +187,7 @@ class _Runner:
     async def _stop_all(self) -> None:
         self.sim.drop_all_connections()
         for server in self.servers.values():
+            _cancel_requests(server)
             server.should_exit = True
         tasks = set(self.servers)
         if not tasks:

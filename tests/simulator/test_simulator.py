@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import json
 import socket
@@ -42,11 +43,6 @@ def simulators() -> Iterator[dict[Generation, RunningSimulator]]:
     yield running
     for simulator in running.values():
         simulator.stop()
-
-
-@pytest.fixture
-def sim(simulators: dict[Generation, RunningSimulator]) -> RunningSimulator:
-    return simulators["current"]
 
 
 @pytest.fixture(scope="module")
@@ -373,7 +369,19 @@ def test_restart_refuses_connections_during_downtime_then_returns_on_the_same_po
         assert state["signed_in"] is False and state["restarts"] == 1
 
 
-def test_restart_can_be_faulted_and_then_does_not_happen(client: httpx.Client, sim: RunningSimulator) -> None:
+def test_restart_drops_calls_in_flight(client: httpx.Client) -> None:
+    with start_in_thread() as simulator, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        set_state(client, simulator.url, pick_delay_ms=5_000, restart_downtime_ms=0)
+        with httpx.Client(base_url=simulator.url, timeout=10) as person:
+            waiting = pool.submit(call, person, "pick_folders")
+            while not client.get(f"{simulator.url}/_simulator/calls").json():
+                time.sleep(0.01)  # until the picker call has arrived
+            assert client.get(f"{simulator.url}/os/restart").status_code == 204
+            with pytest.raises(httpx.RemoteProtocolError):
+                waiting.result(timeout=5)
+
+
+def test_restart_can_be_faulted_and_then_does_not_happen(client: httpx.Client) -> None:
     add_fault(client, path="/os/restart", status=500, body="cannot restart now")
     assert call(client, "os_restart").status_code == 500
     assert client.get("/_simulator/state").json()["restarts"] == 0
