@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve" and args.transport == "http":
         return serve_http(settings, simulate=args.simulate, port=args.port)
     if args.command == "serve":
-        return serve(settings, simulate=args.simulate, wire=_reserve_stdout_for_mcp())
+        return serve(settings, *_reserve_stdio_for_mcp(), simulate=args.simulate)
     if args.command == "tools":
         return list_tools(settings)
     if args.command == "call":
@@ -130,25 +130,30 @@ def _simulated(settings: Settings, simulate: bool) -> Iterator[Settings]:
         simulator.stop()
 
 
-def _reserve_stdout_for_mcp() -> BinaryIO:
-    """Keep the real stdout for MCP messages alone, before anything heavy is imported.
+def _reserve_stdio_for_mcp() -> tuple[BinaryIO, BinaryIO]:
+    """Keep the real stdin and stdout for MCP messages alone, before anything heavy is imported.
 
-    fd 1 then points at stderr, so a stray print (ours, a dependency's, a child process's) cannot
-    corrupt the wire; the returned file is the only way to the client.
+    fd 0 then reads nothing and fd 1 points at stderr, so a stray print (ours, a dependency's, a child
+    process's) cannot corrupt the wire, nor a child read from it; the returned files are the only way to
+    the client.
     """
     sys.stdout.flush()
-    wire = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    stdin = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, sys.stdin.fileno())
+    os.close(null)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return wire
+    return stdin, stdout
 
 
-def serve(settings: Settings, *, simulate: bool = False, wire: BinaryIO | None = None) -> int:
+def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bool = False) -> int:
     from pieces_mcp.server import build_server
 
     with _simulated(settings, simulate) as effective:
         server = build_server(effective)
         with suppress(KeyboardInterrupt):
-            anyio.run(server.run_stdio, wire)
+            anyio.run(server.run_stdio, stdin, stdout)
     return 0
 
 

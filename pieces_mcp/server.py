@@ -8,16 +8,14 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from io import TextIOWrapper
 from typing import Annotated, Any, BinaryIO, cast
 
 import anyio
 from mcp.server.mcpserver import Context, ElicitationResult, MCPServer, Resolve
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, UnexpectedToolError
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import ValidationError
@@ -29,6 +27,7 @@ from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadStatus, PiecesError
 from pieces_mcp.guard import AuditLog, Confirm, Decision, Policy, Verdict, confirmation_resolver, verdict_from
 from pieces_mcp.models import Answer, PickedPaths, ToolInput
+from pieces_mcp.stdio import stdio_streams
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +70,22 @@ class PiecesServer(MCPServer[Runtime]):
             raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}; tools/list shows the tools this server offers.")
         try:
             # The SDK's pre-parse turns a JSON-encoded list sent as a string (some clients do) into the list.
-            endpoint.input_model.model_validate(tool.fn_metadata.pre_parse_json(arguments))
+            validated = endpoint.input_model.model_validate(tool.fn_metadata.pre_parse_json(arguments))
         except ValidationError as exc:
             return error_result(argument_problem(endpoint, exc))
-        return await super().call_tool(name, arguments, context)
+        if endpoint.guarded or context is None:
+            # The SDK's tool machinery runs the confirmation resolver first.
+            return await super().call_tool(name, arguments, context)
+        # A read tool has nothing to resolve: run it straight away, without the SDK's second validation and
+        # its layers of tool machinery (the hot path of tools/bench.py).
+        try:
+            return await run_tool(endpoint, validated, context, Verdict(Decision.ALLOWED_BY_POLICY))
+        except Exception as exc:  # what the SDK's path answers for a bug: no internals in the result
+            raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
-    async def run_stdio(self, wire: BinaryIO | None = None) -> None:
-        """Serve MCP over stdin and `wire` (the process's real stdout, kept aside by the CLI)."""
-        if wire is None:
-            return await self.run_stdio_async()
-        stdout = anyio.wrap_file(TextIOWrapper(wire, encoding="utf-8", write_through=True))
-        async with stdio_server(stdout=stdout) as (read_stream, write_stream):
-            # What `run_stdio_async` does, with our stdout instead of fd 1.
+    async def run_stdio(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
+        """Serve MCP over `stdin` and `stdout`: the process's real ones, kept aside by the CLI."""
+        async with stdio_streams(stdin, stdout) as (read_stream, write_stream):
             lowlevel = self._lowlevel_server
             await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
@@ -139,36 +142,12 @@ def make_resource(endpoint: Endpoint, server: PiecesServer) -> FunctionResource:
 def make_tool(endpoint: Endpoint, policy: Policy) -> Tool:
     """One catalog entry as an SDK tool: the entry's strict input model, output schema and annotations."""
 
-    async def run(arguments: ToolInput, ctx: Context[Runtime, Any], verdict: Verdict) -> CallToolResult:
-        runtime = ctx.request_context.lifespan_context
-        started = time.monotonic()
-        if not verdict.runs:
-            runtime.audit.record(endpoint.name, verdict, "not run", started)
-            return error_result(verdict.reason)
-        try:
-            answer = await call_with_progress(runtime.pieces, endpoint, arguments, ctx)
-        except PiecesError as exc:
-            if endpoint.guarded:
-                status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
-                runtime.audit.record(endpoint.name, verdict, f"error: {type(exc).__name__}{status}", started)
-            return error_result(exc.message)
-        if endpoint.guarded:
-            runtime.audit.record(endpoint.name, verdict, "ok", started)
-        data = answer.model_dump(mode="json", exclude_unset=True)
-        content: list[ContentBlock] = [
-            TextContent(type="text", text=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        ]
-        if isinstance(answer, PickedPaths) and answer.truncated:
-            note = f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed."
-            content.append(TextContent(type="text", text=note))
-        return CallToolResult(content=content, structured_content=data)
-
     if endpoint.guarded:
 
         async def handler(
             arguments: ToolInput, ctx: Context[Runtime, Any], confirmation: ElicitationResult[Confirm]
         ) -> CallToolResult:
-            return await run(arguments, ctx, verdict_from(endpoint, confirmation))
+            return await run_tool(endpoint, arguments, ctx, verdict_from(endpoint, confirmation))
 
         resolver = Resolve(confirmation_resolver(endpoint, policy))
         # Set as objects, not strings: the SDK reads these hints, and the resolver is a closure.
@@ -181,7 +160,7 @@ def make_tool(endpoint: Endpoint, policy: Policy) -> Tool:
     else:
 
         async def handler(arguments: ToolInput, ctx: Context[Runtime, Any]) -> CallToolResult:  # type: ignore[misc]
-            return await run(arguments, ctx, Verdict(Decision.ALLOWED_BY_POLICY))
+            return await run_tool(endpoint, arguments, ctx, Verdict(Decision.ALLOWED_BY_POLICY))
 
         handler.__annotations__ = {"arguments": ToolInput, "ctx": Context, "return": CallToolResult}
 
@@ -204,6 +183,34 @@ def make_tool(endpoint: Endpoint, policy: Policy) -> Tool:
     tool.parameters = input_schema(endpoint)
     tool.fn_metadata.output_schema = output_schema(endpoint)
     return tool
+
+
+async def run_tool(
+    endpoint: Endpoint, arguments: ToolInput, ctx: Context[Runtime, Any], verdict: Verdict
+) -> CallToolResult:
+    """One tool call once the guard has decided: PiecesOS's answer as structured content and as JSON text."""
+    runtime = ctx.request_context.lifespan_context
+    started = time.monotonic()
+    if not verdict.runs:
+        runtime.audit.record(endpoint.name, verdict, "not run", started)
+        return error_result(verdict.reason)
+    try:
+        answer = await call_with_progress(runtime.pieces, endpoint, arguments, ctx)
+    except PiecesError as exc:
+        if endpoint.guarded:
+            status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
+            runtime.audit.record(endpoint.name, verdict, f"error: {type(exc).__name__}{status}", started)
+        return error_result(exc.message)
+    if endpoint.guarded:
+        runtime.audit.record(endpoint.name, verdict, "ok", started)
+    data = answer.model_dump(mode="json", exclude_unset=True)
+    content: list[ContentBlock] = [
+        TextContent(type="text", text=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    ]
+    if isinstance(answer, PickedPaths) and answer.truncated:
+        note = f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed."
+        content.append(TextContent(type="text", text=note))
+    return CallToolResult(content=content, structured_content=data)
 
 
 def input_schema(endpoint: Endpoint) -> dict[str, Any]:

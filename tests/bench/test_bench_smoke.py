@@ -54,7 +54,7 @@ def test_records_the_date_and_the_machine(report: dict[str, Any]) -> None:
 def test_pieces_mcp_and_raw_httpx_have_every_section(report: dict[str, Any]) -> None:
     assert positive(report["startup_ms"]["pieces-mcp"]["median"])
     assert len(report["startup_ms"]["pieces-mcp"]["runs"]) == report["settings"]["startups"] == 3
-    for name in ("pieces-mcp", "raw-httpx"):
+    for name in ("pieces-mcp", "raw-httpx", "raw-httpx-sync"):
         figures = report["per_call_ms"][name]
         assert figures["n"] == report["settings"]["calls"] == 100
         assert all(positive(figures[key]) for key in ("p50", "p99", "mean"))

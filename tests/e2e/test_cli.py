@@ -209,3 +209,16 @@ def test_a_base_url_off_this_machine_is_refused_at_start() -> None:
     done = run("serve", base_url="http://10.1.2.3:39300")
     assert done.returncode == 2 and done.stdout == ""
     assert "is not on this machine" in done.stderr and "--allow-remote" in done.stderr
+
+
+def test_serve_reads_and_writes_plain_files_too(simulator: SimulatorProcess, tmp_path: Any) -> None:
+    """Clients hand over pipes (served on the event loop); files and terminals take the SDK's transport."""
+    client = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "file", "version": "0"}}
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": client}
+    # Only the handshake: the end of the file is the end of the session, which cancels calls still running.
+    (tmp_path / "in").write_text(json.dumps(initialize) + "\n")
+    with open(tmp_path / "in", "rb") as stdin, open(tmp_path / "out", "wb") as stdout:
+        env = server_env(simulator.url)
+        subprocess.run([*SERVER_COMMAND, "serve"], stdin=stdin, stdout=stdout, timeout=60, env=env, check=True)
+    [answer] = map(json.loads, (tmp_path / "out").read_text().splitlines())
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"] == "pieces-os"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from pieces_mcp.catalog import BY_NAME, CATALOG
+from pieces_mcp.client import PiecesOS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.server import argument_problem, build_server, tool_listing
 
@@ -47,3 +50,22 @@ def test_a_model_level_problem_reads_as_a_sentence() -> None:
     with pytest.raises(ValidationError) as raised:
         endpoint.input_model.model_validate({})
     assert "set vision or accessibility (or both) to true" in argument_problem(endpoint, raised.value)
+
+
+def test_a_bug_under_a_read_tool_answers_without_its_internals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read tools skip the SDK's tool machinery (tools/bench.py), so they map a crash the way it would."""
+
+    async def broken(self: PiecesOS, endpoint: object, arguments: object) -> None:
+        raise RuntimeError("internal detail at /home/someone/.secret")
+
+    monkeypatch.setattr(PiecesOS, "call", broken)
+
+    async def main() -> CallToolResult:
+        async with Client(build_server(Settings(base_url="http://127.0.0.1:9"))) as client:
+            return await client.call_tool("os_device_information", {})
+
+    result = anyio.run(main)
+    assert result.is_error
+    assert [block.text for block in result.content if isinstance(block, TextContent)] == [
+        "Error executing tool os_device_information"
+    ]
