@@ -10,8 +10,8 @@ in alternating blocks) so that a burst of noise lands on all of them rather than
 What is measured, and against what:
 1. start-up: spawn to the answer to `tools/list` (after `initialize`) of `python -m pieces_mcp serve`, of
    `python -m mcp_server_time` (the MCP project's reference Python server) and of a generic OpenAPI-to-MCP
-   bridge (`fastmcp`'s `FastMCP.from_openapi`) over the same ten endpoints, built here from
-   shared/pieces-os-api's endpoints.json and models.json;
+   bridge (`fastmcp`'s `FastMCP.from_openapi`) over the same ten endpoints, described by
+   tools/pieces-os-openapi.json (made from shared/pieces-os-api's endpoints.json and models.json);
 2. per call: p50/p99 of `os_device_information` through MCP (pieces-mcp, the bridge) and of a raw keep-alive
    httpx GET of the same endpoint; the difference is what MCP and the server add. The targets are judged
    against `httpx.AsyncClient`, the client pieces-mcp is built on (the same HTTP work, in the same kind of
@@ -59,7 +59,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-API_DIR = ROOT.parent / "shared" / "pieces-os-api"
+API_DIR = ROOT.parent / "shared" / "pieces-os-api"  # the reference API description, beside the checkout
+# The bridge's OpenAPI document, made from API_DIR by `--write-openapi` and kept here, so a clone runs alone.
+OPENAPI_PATH = ROOT / "tools" / "pieces-os-openapi.json"
 PROTOCOL_VERSION = "2025-11-25"
 DEVICE_PATH = "/os/device/information"
 DEVICE_TOOL = "os_device_information"
@@ -314,7 +316,8 @@ def targets(url: str, work: Path, bridge_python: str, skip: set[str]) -> tuple[d
         ),
     }
     spec_path, script_path = work / "pieces-os-openapi.json", work / "openapi_bridge.py"
-    spec_path.write_text(json.dumps(openapi_document(url)), encoding="utf-8")
+    spec = {**json.loads(OPENAPI_PATH.read_text(encoding="utf-8")), "servers": [{"url": url}]}
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
     script_path.write_text(BRIDGE_SCRIPT, encoding="utf-8")
     bridge_env = clean_env(PIECES_OS_URL=url, FASTMCP_CHECK_FOR_UPDATES="off", FASTMCP_LOG_LEVEL="WARNING")
     found[BRIDGE] = Target(BRIDGE, [bridge_python, str(script_path), str(spec_path)], bridge_env, DEVICE_TOOL, {})
@@ -336,7 +339,7 @@ def importable(python: str, module: str) -> bool:
     return check.returncode == 0
 
 
-def openapi_document(url: str) -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     """OpenAPI 3.0 for the ten OS endpoints, from the reference facts a bridge user would start from."""
     endpoints = json.loads((API_DIR / "endpoints.json").read_text(encoding="utf-8"))
     models = json.loads((API_DIR / "models.json").read_text(encoding="utf-8"))
@@ -378,7 +381,6 @@ def openapi_document(url: str) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "PiecesOS OS API", "version": "5.0.1"},
-        "servers": [{"url": url}],
         "paths": paths,
         "components": {"schemas": {name: refs_to_components(model) for name, model in models.items()}},
     }
@@ -752,7 +754,7 @@ def markdown(report: dict[str, Any]) -> str:
     )
 
 
-def parse_arguments(argv: list[str] | None) -> tuple[Settings, Path]:
+def parse_arguments(argv: list[str] | None) -> tuple[Settings, Path, bool]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 start-ups and 100 calls: a smoke run, not figures")
     parser.add_argument("--startups", type=int, help="timed start-ups per server (default 15, quick 3)")
@@ -760,6 +762,9 @@ def parse_arguments(argv: list[str] | None) -> tuple[Settings, Path]:
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"), help="where to write the JSON")
     parser.add_argument("--skip", action="append", choices=(TIME, BRIDGE), default=[], help="leave a baseline out")
     parser.add_argument("--bridge-python", default=sys.executable, help="interpreter that has fastmcp")
+    parser.add_argument(
+        "--write-openapi", action="store_true", help=f"remake {OPENAPI_PATH.name} from {API_DIR} and stop"
+    )
     args = parser.parse_args(argv)
     calls = args.calls or (100 if args.quick else 1000)
     settings = Settings(
@@ -772,11 +777,14 @@ def parse_arguments(argv: list[str] | None) -> tuple[Settings, Path]:
     )
     if settings.startups < 1 or settings.calls < 1:
         parser.error("--startups and --calls must be positive")
-    return settings, args.json
+    return settings, args.json, args.write_openapi
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, json_path = parse_arguments(argv)
+    settings, json_path, write_openapi = parse_arguments(argv)
+    if write_openapi:
+        OPENAPI_PATH.write_text(json.dumps(openapi_document(), indent=2) + "\n", encoding="utf-8")
+        return 0
     # A SIGTERM unwinds like Ctrl-C, so the context managers kill every child.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

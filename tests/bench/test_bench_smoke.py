@@ -7,6 +7,7 @@ skipped with the reason.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import subprocess
@@ -86,3 +87,12 @@ def test_baseline_has_every_section(report: dict[str, Any], baseline: str) -> No
         if baseline == "mcp-server-time"
         else {"startup_vs_bridge", "overhead_vs_bridge"}
     ) <= keys
+
+
+def test_the_bridges_openapi_document_is_the_one_made_from_the_reference() -> None:
+    bench = importlib.import_module("tools.bench")
+    if not bench.API_DIR.is_dir():
+        pytest.skip(f"the reference API description is not at {bench.API_DIR}")
+    committed = json.loads(bench.OPENAPI_PATH.read_text(encoding="utf-8"))
+    assert committed == bench.openapi_document(), "remake it: python tools/bench.py --write-openapi"
+    assert len(committed["paths"]) == 10
