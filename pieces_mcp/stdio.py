@@ -94,11 +94,13 @@ class LineWriter:
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
+        self._draining = asyncio.Lock()  # before python/cpython#74116 drain() took one waiter at a time
 
     async def send(self, item: SessionMessage, /) -> None:
         line = item.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
         self._writer.write(line)
-        await self._writer.drain()
+        async with self._draining:
+            await self._writer.drain()
 
     async def aclose(self) -> None:
         self._writer.close()
