@@ -26,6 +26,9 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # After a restart's 204, how long PiecesOS gets to actually go away before we call it "never left".
 RESTART_GRACE_S = 2.0
 POLL_INTERVAL_S = 0.1
+# Few idle connections: httpcore 1.0's pool walks every idle connection once per idle connection on each
+# request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
 NOT_FOUND_HINT = (
     "start the Pieces desktop app or PiecesOS, then try again "
     "(or set PIECES_OS_URL if it listens somewhere else; `pieces-mcp doctor` checks the connection)"
@@ -37,9 +40,7 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The one `httpx.AsyncClient` of a server's life: pooled, keep-alive, bounded, no redirects."""
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(settings.timeout, connect=2.0),
-        # Few idle connections: httpcore 1.0's pool walks every idle connection once per idle connection on
-        # each request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=10),
+        limits=POOL_LIMITS,
         # A redirect could lead a loopback-only client off the machine; PiecesOS never sends one.
         follow_redirects=False,
         # Proxy variables must not route loopback traffic anywhere else.

@@ -58,6 +58,8 @@ from typing import Any
 
 import httpx
 
+from pieces_mcp.client import POOL_LIMITS
+
 ROOT = Path(__file__).resolve().parent.parent
 API_DIR = ROOT.parent / "shared" / "pieces-os-api"  # the reference API description, beside the checkout
 # The bridge's OpenAPI document, made from API_DIR by `--write-openapi` and kept here, so a clone runs alone.
@@ -595,8 +597,9 @@ def raw_async_bursts(url: str, bursts: int) -> list[float]:
         return (time.perf_counter() - started) * 1000
 
     async def main() -> list[float]:
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=10)  # as pieces_mcp.client has them
-        async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, trust_env=False, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=url, timeout=REQUEST_TIMEOUT_S, trust_env=False, limits=POOL_LIMITS
+        ) as client:
             await burst(client)  # warm-up
             return [await burst(client) for _ in range(bursts)]
 
