@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pieces_mcp import models
 
@@ -56,6 +56,19 @@ class Endpoint:
     @property
     def guarded(self) -> bool:
         return self.risk is Risk.GUARDED
+
+    def input_schema(self) -> dict[str, Any]:
+        return _tool_schema(self.input_model.model_json_schema())
+
+    def output_schema(self) -> dict[str, Any]:
+        return _tool_schema(self.output_model.model_json_schema(mode="serialization"))
+
+
+def _tool_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema as a tool shows it: the class name and docstring are for developers only."""
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return schema
 
 
 _CONFIRM_NOTE = " A person may be asked to confirm first; if they decline, do not retry unless they ask."

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import anyio
 
 from pieces_mcp import __version__
-from pieces_mcp.config import OPTIONS, ConfigError, Settings, add_arguments, load
+from pieces_mcp.config import ConfigError, Settings, add_arguments, load, to_environment
 
 logger = logging.getLogger("pieces_mcp")
 
@@ -148,18 +148,18 @@ def _reserve_stdio_for_mcp() -> tuple[BinaryIO, BinaryIO]:
 
 
 def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bool = False) -> int:
-    from pieces_mcp.server import build_server
+    from pieces_mcp.mcp_adapter import build_server, run_stdio
 
     with _simulated(settings, simulate) as effective:
         server = build_server(effective)
         with suppress(KeyboardInterrupt):
-            anyio.run(server.run_stdio, stdin, stdout)
+            anyio.run(run_stdio, server, stdin, stdout)
     return 0
 
 
 def serve_http(settings: Settings, *, simulate: bool, port: int) -> int:
     from pieces_mcp.http_transport import serve_http as serve_over_http
-    from pieces_mcp.server import build_server
+    from pieces_mcp.mcp_adapter import build_server
 
     with _simulated(settings, simulate) as effective, suppress(KeyboardInterrupt):
         anyio.run(serve_over_http, build_server(effective), port, os.environ.get("PIECES_MCP_HTTP_TOKEN"))
@@ -191,24 +191,6 @@ def list_tools(settings: Settings) -> int:
     return 0
 
 
-def child_environment(settings: Settings) -> dict[str, str]:
-    """The settings as environment variables for a child `serve`, so it runs exactly this policy."""
-    values: dict[str, str | None] = {
-        "base_url": settings.base_url,
-        "timeout": str(settings.timeout),
-        "interactive_timeout": str(settings.interactive_timeout),
-        "confirm": settings.confirm.value,
-        "allow_tools": ",".join(sorted(settings.allow_tools)),
-        "deny_tools": ",".join(sorted(settings.deny_tools)),
-        "read_only": "1" if settings.read_only else "",
-        "allow_remote": "1" if settings.allow_remote else "",
-        "log_level": settings.log_level,
-        "audit_log": settings.audit_log,
-    }
-    env = {variable: values[dest] or "" for dest, variable, _ in OPTIONS}
-    return {key: value for key, value in env.items() if value}
-
-
 def call_tool(args: argparse.Namespace, settings: Settings) -> int:
     from pieces_mcp.terminal import call_through_child
 
@@ -223,6 +205,6 @@ def call_tool(args: argparse.Namespace, settings: Settings) -> int:
     if not isinstance(arguments, dict):
         print("pieces-mcp: --json must be a JSON object, like '{\"allow_multiple\": false}'.", file=sys.stderr)
         return 2
-    env = child_environment(settings)
+    env = to_environment(settings)
     command = [sys.executable, "-m", "pieces_mcp", "serve", *(["--simulate"] if args.simulate else [])]
     return anyio.run(call_through_child, command, {**os.environ, **env}, args.tool, arguments, args.yes)

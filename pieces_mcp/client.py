@@ -26,6 +26,9 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # After a restart's 204, how long PiecesOS gets to actually go away before we call it "never left".
 RESTART_GRACE_S = 2.0
 POLL_INTERVAL_S = 0.1
+# httpx bounds only the connect phase; everything after it is bounded by the call's own limit (`limit_for`),
+# so a person who takes minutes at a picker is not cut off by the ordinary --timeout.
+CONNECT_TIMEOUT_S = 2.0
 # Few idle connections: httpcore 1.0's pool walks every idle connection once per idle connection on each
 # request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
@@ -39,7 +42,7 @@ NOT_FOUND_HINT = (
 async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The one `httpx.AsyncClient` of a server's life: pooled, keep-alive, bounded, no redirects."""
     async with httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout, connect=2.0),
+        timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S),
         limits=POOL_LIMITS,
         # A redirect could lead a loopback-only client off the machine; PiecesOS never sends one.
         follow_redirects=False,
@@ -84,23 +87,28 @@ class PiecesOS:
         return self.base_url
 
     async def version(self) -> str:
-        response = await self._send("GET", "/.well-known/version", None, "the version check")
+        try:
+            with anyio.fail_after(self.settings.timeout):
+                response = await self._send("GET", "/.well-known/version", None, "the version check")
+        except TimeoutError:
+            raise TimedOut(f"PiecesOS did not tell its version within {self.settings.timeout:g} s.") from None
         return quote_detail(response.text, 80)
 
     # -- calling an endpoint --------------------------------------------------------------------
 
-    def timeout_for(self, endpoint: Endpoint) -> float:
-        interactive = endpoint.wait is Wait.INTERACTIVE
-        return self.settings.interactive_timeout if interactive else self.settings.timeout
+    def limit_for(self, endpoint: Endpoint) -> tuple[float, str]:
+        """The one place that decides how long a call may take: its seconds and the option that sets them."""
+        if endpoint.wait is Wait.INTERACTIVE:
+            return self.settings.interactive_timeout, "--interactive-timeout"
+        return self.settings.timeout, "--timeout"
 
     async def call(self, endpoint: Endpoint, arguments: ToolInput) -> Answer:
-        """Call one endpoint within its timeout and parse the answer; raises a PiecesError on failure."""
-        limit = self.timeout_for(endpoint)
+        """Call one endpoint within its limit and parse the answer; raises a PiecesError on failure."""
+        limit, which = self.limit_for(endpoint)
         try:
             with anyio.fail_after(limit):
                 payload = await self._call(endpoint, arguments.body())
         except TimeoutError:
-            which = "--interactive-timeout" if endpoint.wait is Wait.INTERACTIVE else "--timeout"
             waiting = " (the person may still be at the window on their desktop)" if which != "--timeout" else ""
             raise TimedOut(
                 f"PiecesOS did not finish {endpoint.name} within {limit:g} s, the {which} limit{waiting}; "

@@ -1,138 +1,274 @@
-"""Settings: each flag has an environment variable, and the flag wins (CONTRACT.md)."""
+"""Settings, declared once: each field of `Settings` carries its flag, environment variable, help and parser.
+
+The CLI's flags, `load()`, the environment of a child `serve` (`to_environment`) and the README's
+configuration table are all derived from the fields below. The flag wins over the environment (CONTRACT.md).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pieces_mcp.catalog import BY_NAME
 
 
 class ConfigError(ValueError):
-    """A setting a person must fix; the message says how."""
+    """A setting a person must fix; the message names where it came from and how to fix it."""
 
 
 class ConfirmMode(str, Enum):
-    ELICIT = "elicit"  # ask the person through the client
+    ELICIT = "elicit"  # through the client when it can ask, else a dialog on the person's desktop
+    CLIENT = "client"  # through the client only
+    DESKTOP = "desktop"  # always the desktop dialog
     DENY = "deny"  # refuse guarded calls
     ALLOW = "allow"  # run guarded calls without asking
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one setting reaches the program: its flag, environment variable, help, and text conversions."""
+
+    env: str
+    help: str
+    # text -> value; `where` ("--timeout" or "PIECES_MCP_TIMEOUT=abc") goes into the ConfigError.
+    parse: Callable[[str, str], Any]
+    # value -> the environment text that parses back to it.
+    unparse: Callable[[Any], str] = str
+    switch: bool = False  # a flag without a value, like --read-only
+    metavar: str | None = None
+    show_default: bool = True
+
+
+def setting(default: Any, option: Option) -> Any:
+    return field(default=default, metadata={"option": option})
+
+
+# -- parsers: each raises ConfigError naming where the bad value came from ------------------------------
+
+
+def _seconds(text: str, where: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= 86_400:
+        raise ConfigError(f"{where} must be a number of seconds above 0 (at most a day), not {text!r}")
+    return number
+
+
+def _switch(text: str, where: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    # A safety switch must not fail open: "y" or "enabled" is an error, not silently "off".
+    raise ConfigError(f"{where} must be one of 1, true, yes, on or 0, false, no, off, not {text!r}")
+
+
+def _confirm_mode(text: str, where: str) -> ConfirmMode:
+    try:
+        return ConfirmMode(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in ConfirmMode)
+        raise ConfigError(f"{where} must be one of {choices}, not {text!r}") from None
+
+
+def _log_level(text: str, where: str) -> str:
+    level = text.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{where} must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
+    return level
+
+
+def _tool_names(text: str, where: str) -> frozenset[str]:
+    names = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(names - BY_NAME.keys())
+    if unknown:
+        raise ConfigError(f"{where} names unknown tools {', '.join(unknown)}; known tools: {', '.join(BY_NAME)}")
+    return names
+
+
+def _url(text: str, where: str) -> str:
+    text = text.strip()
+    parts = urlsplit(text if "://" in text else f"http://{text}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} is not an http(s) URL like http://localhost:39300")
+    if parts.username is not None or parts.password is not None:
+        # Never echoed: the value is a credential. PiecesOS takes none in its URL.
+        raise ConfigError(f"{where} must not carry a user name or password; PiecesOS takes none")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _audit_path(text: str, where: str) -> str:
+    path = Path(text).expanduser()
+    if not path.parent.is_dir():
+        raise ConfigError(f"{where}: the folder {str(path.parent)!r} does not exist; create it or choose another path")
+    if path.is_dir():
+        raise ConfigError(f"{where} is a folder; name a file such as {str(path / 'pieces-mcp-audit.jsonl')!r}")
+    return str(path)
+
+
+def _names(value: frozenset[str]) -> str:
+    return ",".join(sorted(value))
+
+
+def _enum_value(value: Enum) -> str:
+    return str(value.value)
+
+
+def _switch_text(value: bool) -> str:
+    return "1" if value else "0"
 
 
 @dataclass(frozen=True)
 class Settings:
-    base_url: str | None = None  # None: discover PiecesOS
-    timeout: float = 10.0
-    interactive_timeout: float = 300.0
-    confirm: ConfirmMode = ConfirmMode.ELICIT
-    allow_tools: frozenset[str] = field(default_factory=frozenset)
-    deny_tools: frozenset[str] = field(default_factory=frozenset)
-    read_only: bool = False
-    allow_remote: bool = False
-    log_level: str = "INFO"
-    audit_log: str | None = None
+    base_url: str | None = setting(
+        None,
+        Option(
+            "PIECES_OS_URL",
+            "PiecesOS base URL; no discovery when set (default: discovered)",
+            _url,
+            metavar="URL",
+            show_default=False,
+        ),
+    )
+    timeout: float = setting(10.0, Option("PIECES_MCP_TIMEOUT", "seconds for an ordinary call", _seconds, metavar="S"))
+    interactive_timeout: float = setting(
+        300.0,
+        Option(
+            "PIECES_MCP_INTERACTIVE_TIMEOUT",
+            "seconds for calls that wait for a person: pickers, sign-in, permission requests, and the confirmation",
+            _seconds,
+            metavar="S",
+        ),
+    )
+    confirm: ConfirmMode = setting(
+        ConfirmMode.ELICIT,
+        Option(
+            "PIECES_MCP_CONFIRM",
+            "how guarded calls are decided: elicit (through the client when it can ask, else a dialog on the "
+            "desktop), client (through the client only), desktop (always the desktop dialog), deny, allow",
+            _confirm_mode,
+            _enum_value,
+            metavar="MODE",
+        ),
+    )
+    allow_tools: frozenset[str] = setting(
+        frozenset(),
+        Option(
+            "PIECES_MCP_ALLOW_TOOLS",
+            "comma-separated guarded tools that run without asking",
+            _tool_names,
+            _names,
+            metavar="A,B",
+            show_default=False,
+        ),
+    )
+    deny_tools: frozenset[str] = setting(
+        frozenset(),
+        Option(
+            "PIECES_MCP_DENY_TOOLS",
+            "comma-separated tools that are neither listed nor callable",
+            _tool_names,
+            _names,
+            metavar="A,B",
+            show_default=False,
+        ),
+    )
+    read_only: bool = setting(
+        False,
+        Option(
+            "PIECES_MCP_READ_ONLY",
+            "only read tools; wins over everything else",
+            _switch,
+            _switch_text,
+            switch=True,
+            show_default=False,
+        ),
+    )
+    allow_remote: bool = setting(
+        False,
+        Option(
+            "PIECES_MCP_ALLOW_REMOTE",
+            "permit a base URL that is not loopback",
+            _switch,
+            _switch_text,
+            switch=True,
+            show_default=False,
+        ),
+    )
+    log_level: str = setting("INFO", Option("PIECES_MCP_LOG_LEVEL", "stderr log level", _log_level, metavar="L"))
+    audit_log: str | None = setting(
+        None,
+        Option(
+            "PIECES_MCP_AUDIT_LOG",
+            "JSON-lines file: one line per guarded call, no secrets",
+            _audit_path,
+            metavar="PATH",
+            show_default=False,
+        ),
+    )
 
 
-# (flag dest, environment variable, help); the flag's default is None so "not given" is visible.
-OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("base_url", "PIECES_OS_URL", "PiecesOS base URL; no discovery when set (default: discovered)"),
-    ("timeout", "PIECES_MCP_TIMEOUT", "seconds for an ordinary call (default 10)"),
-    (
-        "interactive_timeout",
-        "PIECES_MCP_INTERACTIVE_TIMEOUT",
-        "seconds for calls that wait for a person: pickers, sign-in, permission requests (default 300)",
-    ),
-    ("confirm", "PIECES_MCP_CONFIRM", "elicit | deny | allow: how guarded calls are decided (default elicit)"),
-    ("allow_tools", "PIECES_MCP_ALLOW_TOOLS", "comma-separated guarded tools that run without asking"),
-    ("deny_tools", "PIECES_MCP_DENY_TOOLS", "comma-separated tools that are neither listed nor callable"),
-    ("read_only", "PIECES_MCP_READ_ONLY", "only read tools; wins over everything else"),
-    ("allow_remote", "PIECES_MCP_ALLOW_REMOTE", "permit a base URL that is not loopback"),
-    ("log_level", "PIECES_MCP_LOG_LEVEL", "stderr log level (default INFO)"),
-    ("audit_log", "PIECES_MCP_AUDIT_LOG", "JSON-lines file: one line per guarded call, no secrets"),
-)
-_BOOLEAN_OPTIONS = frozenset({"read_only", "allow_remote"})
+def options() -> Iterator[tuple[str, Option]]:
+    """(field name, option) for every setting, in declaration order."""
+    for setting in dataclasses.fields(Settings):
+        yield setting.name, setting.metadata["option"]
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def default_of(name: str) -> Any:
+    return Settings.__dataclass_fields__[name].default
+
+
+def help_of(name: str, option: Option) -> str:
+    """The help text with the default, as `--help` and the README show it."""
+    default = default_of(name)
+    if not option.show_default:
+        return option.help
+    shown = default.value if isinstance(default, Enum) else f"{default:g}" if isinstance(default, float) else default
+    return f"{option.help} (default {shown})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add every setting as a flag; `load` then merges flags over the environment."""
-    for dest, env, help_text in OPTIONS:
-        flag = "--" + dest.replace("_", "-")
-        text = f"{help_text} [env {env}]"
-        if dest in _BOOLEAN_OPTIONS:
-            parser.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
+    """Every setting as a flag; a flag not given stays None, so `load` can tell it from a default."""
+    for name, option in options():
+        text = f"{help_of(name, option)} [env {option.env}]"
+        if option.switch:
+            parser.add_argument(flag_of(name), dest=name, action="store_const", const="1", default=None, help=text)
         else:
-            parser.add_argument(flag, dest=dest, default=None, metavar=dest.split("_")[-1].upper(), help=text)
+            parser.add_argument(flag_of(name), dest=name, default=None, metavar=option.metavar, help=text)
 
 
 def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from flags over environment over defaults; raises ConfigError with the fix."""
+    """Settings from flags over environment over defaults; raises ConfigError naming the bad source."""
     environ = os.environ if environ is None else environ
-    raw: dict[str, str | bool] = {}
-    for dest, env, _ in OPTIONS:
-        flag_value = getattr(args, dest, None) if args is not None else None
-        if flag_value is not None:
-            raw[dest] = flag_value
-        elif environ.get(env, "").strip():
-            raw[dest] = environ[env].strip()
-
-    def seconds(name: str, default: float) -> float:
-        value = raw.get(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = -1.0
-        if not 0 < number <= 86_400:
-            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0, not {value!r}")
-        return number
-
-    def flag(name: str) -> bool:
-        value = raw.get(name, False)
-        if isinstance(value, bool):
-            return value
-        return value.lower() in ("1", "true", "yes", "on")
-
-    def tools(name: str) -> frozenset[str]:
-        value = raw.get(name)
-        names = frozenset(part.strip() for part in str(value or "").split(",") if part.strip())
-        unknown = sorted(names - BY_NAME.keys())
-        if unknown:
-            raise ConfigError(
-                f"--{name.replace('_', '-')} names unknown tools {', '.join(unknown)}; "
-                f"known tools: {', '.join(BY_NAME)}"
-            )
-        return names
-
-    confirm_text = str(raw.get("confirm", ConfirmMode.ELICIT.value)).lower()
-    try:
-        confirm = ConfirmMode(confirm_text)
-    except ValueError:
-        raise ConfigError(f"--confirm must be elicit, deny or allow, not {confirm_text!r}") from None
-
-    log_level = str(raw.get("log_level", "INFO")).upper()
-    if log_level not in LOG_LEVELS:
-        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
-
-    settings = Settings(
-        base_url=_normalise_url(str(raw["base_url"])) if "base_url" in raw else None,
-        timeout=seconds("timeout", 10.0),
-        interactive_timeout=seconds("interactive_timeout", 300.0),
-        confirm=confirm,
-        allow_tools=tools("allow_tools"),
-        deny_tools=tools("deny_tools"),
-        read_only=flag("read_only"),
-        allow_remote=flag("allow_remote"),
-        log_level=log_level,
-        audit_log=str(raw["audit_log"]) if "audit_log" in raw else None,
-    )
+    values: dict[str, Any] = {}
+    for name, option in options():
+        given = getattr(args, name, None) if args is not None else None
+        if given is not None:
+            values[name] = option.parse(str(given), flag_of(name))
+        elif environ.get(option.env, "").strip():
+            text = environ[option.env]
+            values[name] = option.parse(text, option.env)
+    settings = Settings(**values)
     if settings.base_url and not settings.allow_remote and not is_loopback_url(settings.base_url):
         raise ConfigError(
             f"PiecesOS URL {settings.base_url} is not on this machine; PiecesOS listens on loopback. "
@@ -141,11 +277,14 @@ def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | No
     return settings
 
 
-def _normalise_url(url: str) -> str:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"PiecesOS URL {url!r} is not an http(s) URL like http://localhost:39300")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+def to_environment(settings: Settings) -> dict[str, str]:
+    """The settings that differ from the defaults, as environment variables that `load` reads back the same."""
+    env = {}
+    for name, option in options():
+        value = getattr(settings, name)
+        if value != default_of(name):
+            env[option.env] = option.unparse(value)
+    return env
 
 
 def is_loopback_url(url: str) -> bool:

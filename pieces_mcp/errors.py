@@ -37,10 +37,6 @@ class BadAnswer(PiecesError):
     """PiecesOS answered, but not with what its API promises (not JSON, wrong shape, too large)."""
 
 
-class Refused(PiecesError):
-    """The guard did not let a call run: policy, no way to ask, or the person declined."""
-
-
 _SECRET_LOOKING = re.compile(r"\b(?:sk|pk|rk|ghp|gho|xox[abp])[-_][A-Za-z0-9_\-]{6,}|[A-Za-z0-9+/_\-]{32,}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 

@@ -1,8 +1,8 @@
 """The confirmation guard: the person, not the model, decides whether a guarded call runs.
 
-Nothing a model sends can influence it: the decision reads only the server's configuration and, in
-`elicit` mode, the person's answer through the client. Precedence: read-only beats everything, then
-deny-tools, then allow-tools, then the confirm mode.
+Nothing a model sends can influence it: the decision reads only the server's configuration and the
+person's own answer (through the client, or a dialog on their desktop). Precedence, in one sentence:
+read-only beats everything, then deny-tools, then allow-tools, then the confirm mode.
 """
 
 from __future__ import annotations
@@ -10,18 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any
-
-import anyio
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult
-from mcp.shared.exceptions import MCPError
-from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from typing import Literal, Protocol
 
 from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
@@ -29,8 +22,7 @@ from pieces_mcp.models import ToolInput
 
 logger = logging.getLogger(__name__)
 
-# From this protocol revision on, elicitation rides `input_required` round trips (the SDK drives them).
-_ROUND_TRIP_ERA = "2026-07-28"
+ARGUMENTS_SHOWN = 300  # characters of the model's arguments shown in a question: enough to judge, not to flood
 
 
 class Decision(str, Enum):
@@ -41,10 +33,21 @@ class Decision(str, Enum):
     DENIED = "denied"
 
 
-class Confirm(BaseModel):
-    """The one-boolean form the person sees."""
+ClientAnswer = Literal["yes", "no", "decline", "cancel", "timeout", "failed"]
+Channel = Literal["client", "desktop"]
 
-    confirm: bool = Field(title="Go ahead?", description="Yes runs it now; no stops it.")
+
+class Asker(Protocol):
+    """How one request can reach the person through its MCP client; the MCP adapter implements it."""
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether the client declared form elicitation."""
+        ...
+
+    async def ask(self, question: str, patience: float) -> ClientAnswer:
+        """The person's answer. May raise the adapter's own exception to carry the question in a round trip."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Verdict:
     decision: Decision
     # Why it does not run, as one sentence the model can act on; empty when it runs.
     reason: str = ""
+    asked: Channel | None = None
 
     @property
     def runs(self) -> bool:
@@ -96,83 +100,74 @@ class Policy:
         return "runs" if verdict.runs else "refused"
 
 
+def arguments_text(arguments: ToolInput) -> str:
+    """The model's arguments as JSON, cut short: what the person is shown of them."""
+    given = arguments.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(given, ensure_ascii=False)
+    return text if len(text) <= ARGUMENTS_SHOWN else text[: ARGUMENTS_SHOWN - 1] + "…"
+
+
 def question(endpoint: Endpoint, arguments: ToolInput) -> str:
-    """What the person is asked: exactly what will happen, in plain words."""
-    given = {key: value for key, value in arguments.model_dump(exclude_none=True).items()}
-    details = f" ({', '.join(f'{key}: {value}' for key, value in given.items())})" if given else ""
-    return f"Your AI assistant wants to run “{endpoint.title}”{details}. {endpoint.consequence} Allow it?"
+    """What the person is asked: exactly what will happen, in plain words, the model's words marked as such."""
+    text = f"Your AI assistant wants to run “{endpoint.title}”. {endpoint.consequence} Allow it?"
+    if arguments.model_dump(exclude_none=True):
+        text += f"\n\nWhat the assistant sent (its words, not pieces-mcp's): {arguments_text(arguments)}"
+    return text
 
 
-def _can_ask(ctx: Context[Any, Any]) -> bool:
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    # A bare `elicitation: {}` (from before modes existed) means form support; url-only does not.
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+class Guard:
+    """Decides one guarded call: from the configuration, else by asking the person."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.policy = Policy(settings)
+        self.mode = settings.confirm
+        self.timeout = settings.interactive_timeout
 
-def confirmation_resolver(endpoint: Endpoint, policy: Policy) -> Callable[..., Any]:
-    """A resolver for `Resolve(...)`: settles the call from policy, or asks the person.
-
-    In the 2026-07-28 era it returns `Elicit`, and the SDK carries the question in `input_required`
-    round trips. In the handshake era it sends `elicitation/create` itself, so it can bound the wait
-    by the interactive timeout: an unanswered question must not hold the call open forever.
-    """
-    timeout = policy.settings.interactive_timeout
-
-    async def confirm_with_person(ctx: Context[Any, Any], arguments: ToolInput) -> Elicit[Confirm] | Verdict:
-        settled = policy.settled(endpoint)
+    async def decide(self, endpoint: Endpoint, arguments: ToolInput, asker: Asker) -> Verdict:
+        settled = self.policy.settled(endpoint)
         if settled is not None:
             return settled
-        if not _can_ask(ctx):
-            return Verdict(
-                Decision.NO_ELICITATION,
-                f"{endpoint.name} did not run: it needs the person's confirmation, and this MCP client cannot ask "
-                f"(it does not support elicitation); to let it run without asking, add "
-                f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
-            )
-        message = question(endpoint, arguments)
-        version = ctx.protocol_version
-        if version is not None and is_version_at_least(version, _ROUND_TRIP_ERA):
-            return Elicit(message, Confirm)
-        with anyio.move_on_after(timeout):
-            try:
-                outcome = await ctx.elicit(message, Confirm)
-            except (MCPError, ValueError) as exc:
-                logger.info("Confirmation request for %s failed: %s", endpoint.name, exc)
-                return Verdict(
-                    Decision.NO_ELICITATION,
-                    f"{endpoint.name} did not run: the client could not ask the person to confirm; "
-                    f"to let it run without asking, set PIECES_MCP_ALLOW_TOOLS={endpoint.name}.",
-                )
-            return verdict_from(endpoint, outcome)
+        if self.mode in (ConfirmMode.ELICIT, ConfirmMode.CLIENT) and asker.can_ask:
+            answer = await asker.ask(question(endpoint, arguments), self.timeout)
+            return self._from_client(endpoint, answer)
         return Verdict(
-            Decision.DECLINED,
-            f"{endpoint.name} did not run: nobody answered the confirmation within {timeout:g} s; "
-            "do not retry unless the person asks for it again.",
+            Decision.NO_ELICITATION,
+            f"{endpoint.name} did not run: it needs the person's confirmation, and this MCP client cannot ask "
+            f"(it does not support elicitation); to let it run without asking, add "
+            f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
         )
 
-    return confirm_with_person
-
-
-def verdict_from(endpoint: Endpoint, outcome: ElicitationResult[Any]) -> Verdict:
-    """The verdict of a resolver outcome: a settled Verdict, or the person's answer."""
-    if isinstance(outcome, AcceptedElicitation):
-        if isinstance(outcome.data, Verdict):
-            return outcome.data
-        if isinstance(outcome.data, Confirm) and outcome.data.confirm:
-            return Verdict(Decision.CONFIRMED)
-        how = "answered no"
-    else:
-        how = "declined" if outcome.action == "decline" else "dismissed the question"
-    return Verdict(
-        Decision.DECLINED,
-        f"{endpoint.name} did not run: the person {how} when asked to confirm; "
-        "do not retry unless they ask for it again.",
-    )
+    def _from_client(self, endpoint: Endpoint, answer: ClientAnswer) -> Verdict:
+        if answer == "yes":
+            return Verdict(Decision.CONFIRMED, asked="client")
+        if answer == "failed":
+            return Verdict(
+                Decision.NO_ELICITATION,
+                f"{endpoint.name} did not run: the client could not ask the person to confirm; "
+                f"to let it run without asking, set PIECES_MCP_ALLOW_TOOLS={endpoint.name}.",
+                asked="client",
+            )
+        if answer == "timeout":
+            return Verdict(
+                Decision.DECLINED,
+                f"{endpoint.name} did not run: nobody answered the confirmation within {self.timeout:g} s; "
+                "do not retry unless the person asks for it again.",
+                asked="client",
+            )
+        how = {"no": "answered no", "decline": "declined", "cancel": "dismissed the question"}[answer]
+        return Verdict(
+            Decision.DECLINED,
+            f"{endpoint.name} did not run: the person {how} when asked to confirm; "
+            "do not retry unless they ask for it again.",
+            asked="client",
+        )
 
 
 class AuditLog:
-    """One JSON line per guarded call: time, tool, decision, outcome, duration. Never arguments or answers."""
+    """One JSON line per guarded call: time, tool, decision, how the person was asked, outcome, duration.
+
+    Never arguments or answers: they may hold paths or identities the log's readers should not see.
+    """
 
     def __init__(self, path: str | None) -> None:
         self.path = Path(path).expanduser() if path else None
@@ -184,6 +179,7 @@ class AuditLog:
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "tool": tool,
             "decision": verdict.decision.value,
+            "asked": verdict.asked,
             "outcome": outcome,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         }

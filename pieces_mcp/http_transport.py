@@ -13,10 +13,11 @@ import socket
 import sys
 
 import uvicorn
+from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pieces_mcp.server import PiecesServer
+from pieces_mcp.mcp_adapter import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
-def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
+def build_app(server: Server[Runtime], port: int, token: str) -> ASGIApp:
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[f"{HOST}:{port}", f"localhost:{port}"],
@@ -57,7 +58,7 @@ def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
     return BearerToken(app, token)
 
 
-async def serve_http(server: PiecesServer, port: int, token: str | None = None) -> None:
+async def serve_http(server: Server[Runtime], port: int, token: str | None = None) -> None:
     """Serve until cancelled. Port 0 picks a free port; the URL and the token are printed to stderr."""
     token = token or secrets.token_urlsafe(32)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

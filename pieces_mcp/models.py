@@ -7,7 +7,6 @@ read through an allow-list of identity fields, so a credential has no field to l
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -69,10 +68,6 @@ class ToolInput(BaseModel):
 
     def body(self) -> dict[str, Any] | None:
         return None
-
-    def model_dump_one_level(self) -> dict[str, Any]:
-        # The SDK's tool runner calls this on the validated arguments; the handler wants the model.
-        return {"arguments": self}
 
 
 class NoArguments(ToolInput):
@@ -278,6 +273,3 @@ def _require_list(payload: Any) -> list[Any]:
     if not isinstance(payload, list):
         raise ValueError(f"expected a JSON list, got {type(payload).__name__}")
     return payload
-
-
-AnswerParser = Callable[[Any], Answer]

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -142,9 +141,14 @@ class RawServer:
         )
         self.lines: queue.Queue[bytes] = queue.Queue()
         self.stderr_chunks: list[bytes] = []
-        threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr_chunks.append), daemon=True).start()
+        self.pumps = [
+            threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True),
+            threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr_chunks.append), daemon=True),
+        ]
+        for pump in self.pumps:
+            pump.start()
         self.next_id = 0
+        self.initialize_result: dict[str, Any] = {}
 
     @staticmethod
     def _pump(stream: IO[bytes] | None, sink: Callable[[bytes], None]) -> None:
@@ -180,6 +184,7 @@ class RawServer:
             {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
         )
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.initialize_result = answer["result"]
         return answer
 
     def call(self, tool: str, arguments: Any, timeout: float = 15) -> dict[str, Any]:
@@ -190,7 +195,8 @@ class RawServer:
         assert self.process.stdin is not None
         self.process.stdin.close()
         code = self.process.wait(timeout=15)
-        time.sleep(0.1)  # let the pump threads drain the pipes
+        for pump in self.pumps:  # each ends at its pipe's end of file: everything written has been read
+            pump.join(timeout=15)
         while not self.lines.empty():
             self.read(timeout=1)
         return code, b"".join(self.stderr_chunks).decode("utf-8", "replace")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from pieces_mcp.catalog import CATALOG
-from pieces_mcp.config import OPTIONS
+from pieces_mcp.config import flag_of, help_of, options
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -28,8 +28,8 @@ def tool_table() -> str:
 
 def config_table() -> str:
     rows = ["| flag | environment | meaning |", "|---|---|---|"]
-    for dest, env, help_text in OPTIONS:
-        rows.append(f"| `--{dest.replace('_', '-')}` | `{env}` | {help_text} |")
+    for name, option in options():
+        rows.append(f"| `{flag_of(name)}` | `{option.env}` | {help_of(name, option)} |")
     return "\n".join(rows)
 
 

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.server import tool_listing
+from pieces_mcp.mcp_adapter import tool_listing
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "tests" / "snapshots"
-SNAPSHOT_KEYS = ("name", "title", "inputSchema", "outputSchema", "annotations")
+SNAPSHOT_KEYS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
 
 
 def snapshots() -> dict[str, str]:

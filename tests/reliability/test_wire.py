@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import string
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pieces_mcp.catalog import CATALOG
-from tests.support import RawServer, SimulatorProcess, serve
+from tests.support import SERVER_COMMAND, RawServer, SimulatorProcess, serve, server_env
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,10 +35,42 @@ def raw(simulator: SimulatorProcess) -> Iterator[RawServer]:
     assert "Traceback" not in stderr, stderr
 
 
-def test_invalid_json_lines_do_not_stop_the_server(raw: RawServer) -> None:
-    for line in (b"{not json", b"[]", b'{"jsonrpc": "2.0"}', b"\xff\xfe garbage", b'{"jsonrpc":"2.0","id":7}'):
-        raw.send_line(line)
+@pytest.mark.parametrize(
+    ("line", "code", "answer_id"),
+    [
+        (b"{not json", -32700, None),
+        (b"\xff\xfe garbage", -32700, None),
+        (b"[]", -32600, None),
+        (b'{"jsonrpc": "2.0"}', -32600, None),
+        (b'{"jsonrpc":"2.0","id":7}', -32600, 7),
+        (b'{"jsonrpc":"2.0","id":"a","method":5}', -32600, "a"),
+    ],
+    ids=["not-json", "not-utf8", "batch", "no-method", "id-only", "method-not-a-string"],
+)
+def test_a_bad_line_gets_its_json_rpc_error_and_the_server_goes_on(
+    raw: RawServer, line: bytes, code: int, answer_id: object
+) -> None:
+    raw.send_line(line)
+    answer = raw.read()
+    assert answer["id"] == answer_id and answer["error"]["code"] == code
     assert raw.request("ping")["result"] == {}
+
+
+def test_prompts_are_not_offered_so_asking_for_one_is_method_not_found(raw: RawServer) -> None:
+    assert "prompts" not in raw.initialize_result["capabilities"]
+    answer = raw.request("prompts/get", {"name": "nothing"})
+    assert answer["error"]["code"] == -32601
+
+
+def test_both_protocol_eras_announce_the_same_true_capabilities(raw: RawServer, simulator: SimulatorProcess) -> None:
+    """Nothing announced that the server does not do: no listChanged, no subscribe, no prompts."""
+    modern_server = RawServer(simulator.url)  # its first request decides its era: 2026-07-28, no handshake
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    modern = modern_server.request("server/discover", {"_meta": meta})
+    assert modern_server.close()[0] == 0
+    legacy = raw.initialize_result["capabilities"]
+    assert modern["result"]["capabilities"] == legacy
+    assert legacy == {"resources": {"subscribe": False, "listChanged": False}, "tools": {"listChanged": False}}
 
 
 def test_an_unknown_method_is_method_not_found(raw: RawServer) -> None:
@@ -172,3 +206,52 @@ async def test_a_hundred_concurrent_calls_share_the_pool_and_ping_keeps_answerin
     assert results == [True] * 100
     assert wall < 2.0, wall  # serially this would be 20 s; the figure itself is in the closing note
     assert len(pings) >= 3 and max(pings) < 1.0
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's memory from /proc")
+def test_a_client_that_does_not_read_stops_the_server_reading_and_loses_nothing(simulator: SimulatorProcess) -> None:
+    """Backpressure: while stdout is full the server reads no more requests, so its memory stays bounded."""
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=server_env(simulator.url),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "slow", "version": "0"}}
+    process.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello}).encode())
+    process.stdin.write(b'\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    process.stdin.flush()
+    assert json.loads(process.stdout.readline())["id"] == 0
+    before = rss_mib(process.pid)
+    requests = 50_000
+    stdin = process.stdin
+
+    def write_all() -> None:
+        for number in range(1, requests + 1):
+            stdin.write(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % number)
+        stdin.flush()
+
+    writer = threading.Thread(target=write_all, daemon=True)
+    writer.start()
+    writer.join(timeout=5)
+    assert writer.is_alive(), "the server read every request although nobody read its answers"
+    held = rss_mib(process.pid) - before
+    answered = set()
+    for line in iter(process.stdout.readline, b""):  # the client reads at last: everything arrives
+        answered.add(json.loads(line)["id"])
+        if len(answered) == requests:
+            break
+    writer.join(timeout=30)
+    process.stdin.close()
+    assert process.wait(timeout=15) == 0
+    assert answered == set(range(1, requests + 1))
+    assert held < 30, f"the server's memory grew {held:.0f} MiB while its answers were not read"

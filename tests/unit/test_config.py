@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
-from pieces_mcp.config import ConfigError, ConfirmMode, Settings, add_arguments, load
+from pieces_mcp.config import ConfigError, ConfirmMode, Settings, add_arguments, load, to_environment
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -67,11 +68,13 @@ def test_read_only_flag_needs_no_value() -> None:
     [
         (("--timeout", "0"), {}, "--timeout must be a number of seconds"),
         (("--timeout", "soon"), {}, "--timeout must be a number of seconds"),
-        (("--confirm", "maybe"), {}, "--confirm must be elicit, deny or allow"),
+        (("--confirm", "maybe"), {}, "--confirm must be one of elicit, client, desktop, deny, allow"),
+        ((), {"PIECES_MCP_CONFIRM": "ask"}, "PIECES_MCP_CONFIRM must be one of elicit, client"),
         (("--allow-tools", "pick_file"), {}, "unknown tools pick_file"),
         (("--log-level", "loud"), {}, "--log-level must be one of"),
         (("--base-url", "ftp://x"), {}, "is not an http(s) URL"),
         (("--base-url", "http://192.168.1.20:39300"), {}, "--allow-remote"),
+        ((), {"PIECES_MCP_TIMEOUT": "soon"}, "PIECES_MCP_TIMEOUT must be a number of seconds"),
     ],
 )
 def test_bad_values_are_refused_with_the_fix(argv: tuple[str, ...], environ: dict[str, str], fragment: str) -> None:
@@ -90,3 +93,58 @@ def test_remote_url_is_accepted_with_allow_remote() -> None:
 )
 def test_loopback_urls_need_no_permission(url: str) -> None:
     assert load(parse("--base-url", url), {}).base_url is not None
+
+
+@pytest.mark.parametrize("word", ["1", "true", "YES", "On", " true "])
+def test_a_switch_is_on_only_for_the_true_words(word: str) -> None:
+    assert load(parse(), {"PIECES_MCP_READ_ONLY": word}).read_only is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "No", "OFF"])
+def test_a_switch_is_off_only_for_the_false_words(word: str) -> None:
+    assert load(parse(), {"PIECES_MCP_READ_ONLY": word}).read_only is False
+
+
+@pytest.mark.parametrize("word", ["y", "enabled", "t", "2", "si", "readonly"])
+def test_a_switch_with_any_other_word_stops_the_server_naming_the_variable(word: str) -> None:
+    """A safety switch must not fail open: PIECES_MCP_READ_ONLY=y once meant "off"."""
+    with pytest.raises(ConfigError) as raised:
+        load(parse(), {"PIECES_MCP_READ_ONLY": word, "PIECES_MCP_ALLOW_REMOTE": "1"})
+    message = str(raised.value)
+    assert message.startswith("PIECES_MCP_READ_ONLY must be one of 1, true, yes, on or 0, false, no, off")
+    assert "--read-only" not in message  # the person never passed the flag
+
+
+def test_a_url_with_credentials_is_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(parse(), {"PIECES_OS_URL": "http://me:hunter2-secret@localhost:39300"})
+    assert "hunter2" not in str(raised.value) and "PIECES_OS_URL" in str(raised.value)
+
+
+def test_an_audit_log_in_a_missing_folder_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load(parse("--audit-log", str(tmp_path / "missing" / "audit.jsonl")), {})
+    with pytest.raises(ConfigError, match="is a folder"):
+        load(parse("--audit-log", str(tmp_path)), {})
+
+
+def test_settings_survive_the_trip_through_a_child_environment(tmp_path: Path) -> None:
+    """`pieces-mcp call` hands its settings to a child `serve` as environment variables: nothing may change."""
+    every_field_changed = Settings(
+        base_url="http://127.0.0.1:39301",
+        timeout=2.5,
+        interactive_timeout=30,
+        confirm=ConfirmMode.DESKTOP,
+        allow_tools=frozenset({"pick_files", "os_restart"}),
+        deny_tools=frozenset({"sign_out_of_os"}),
+        read_only=True,
+        allow_remote=True,
+        log_level="DEBUG",
+        audit_log=str(tmp_path / "audit.jsonl"),
+    )
+    assert all(
+        getattr(every_field_changed, name) != getattr(Settings(), name) for name in Settings.__dataclass_fields__
+    )
+    for settings in (every_field_changed, Settings()):
+        assert load(parse(), to_environment(settings)) == settings
+    assert to_environment(Settings()) == {}

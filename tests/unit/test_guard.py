@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import pytest
-from mcp.server.mcpserver import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 
 from pieces_mcp.catalog import BY_NAME, CATALOG
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.guard import AuditLog, Confirm, Decision, Policy, Verdict, question, verdict_from
+from pieces_mcp.guard import ARGUMENTS_SHOWN, AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
 from pieces_mcp.models import FilePickerInput, LinkProviderInput, NoArguments
 
 RESTART = BY_NAME["os_restart"]
@@ -59,26 +59,62 @@ def test_a_denial_says_how_to_allow_the_tool() -> None:
     assert verdict is not None and "PIECES_MCP_ALLOW_TOOLS=os_restart" in verdict.reason
 
 
-def test_the_question_says_what_will_happen_with_the_arguments() -> None:
+def test_the_question_says_what_will_happen_and_marks_the_arguments_as_the_assistants() -> None:
     text = question(BY_NAME["link_provider"], LinkProviderInput(type="github"))
-    assert "Link an identity provider" in text and "type: github" in text and text.endswith("Allow it?")
-    picker = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["py"]))
-    assert "file picker window will open on your desktop" in picker and "allowed_extensions: ['py']" in picker
-    assert "Restart PiecesOS" in question(RESTART, NoArguments())
+    assert "Link an identity provider" in text and "Allow it?" in text
+    assert 'What the assistant sent (its words, not pieces-mcp\'s): {"type": "github"}' in text
+    picker = question(BY_NAME["pick_files"], FilePickerInput(allow_multiple=False, allowed_extensions=["py"]))
+    assert "file picker window will open on your desktop" in picker
+    assert '{"allow_multiple": false, "allowed_extensions": ["py"]}' in picker  # JSON, not Python's False
+    assert "Restart PiecesOS" in question(RESTART, NoArguments()) and "assistant sent" not in question(
+        RESTART, NoArguments()
+    )
+
+
+def test_long_arguments_are_cut_short_in_the_question() -> None:
+    text = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["x" * 32] * 64))
+    shown = text.split("its words, not pieces-mcp's): ")[1]
+    assert len(shown) == ARGUMENTS_SHOWN and shown.endswith("…")
+
+
+class FakeAsker:
+    def __init__(self, can_ask: bool, answer: ClientAnswer = "yes") -> None:
+        self.can_ask = can_ask
+        self.answer = answer
+        self.questions: list[str] = []
+
+    async def ask(self, question: str, patience: float) -> ClientAnswer:
+        self.questions.append(question)
+        return self.answer
+
+
+def decide(asker: FakeAsker, **settings: object) -> Verdict:
+    guard = Guard(Settings(**settings))  # type: ignore[arg-type]
+    return anyio.run(guard.decide, RESTART, NoArguments(), asker)
 
 
 @pytest.mark.parametrize(
-    ("outcome", "runs", "said"),
-    [
-        (AcceptedElicitation(data=Confirm(confirm=True)), True, ""),
-        (AcceptedElicitation(data=Confirm(confirm=False)), False, "answered no"),
-        (DeclinedElicitation(), False, "declined"),
-        (CancelledElicitation(), False, "dismissed the question"),
-    ],
-)
-def test_only_an_accepted_yes_runs(outcome: object, runs: bool, said: str) -> None:
-    verdict = verdict_from(RESTART, outcome)  # type: ignore[arg-type]
-    assert verdict.runs is runs and said in verdict.reason
+    ("answer", "runs", "said"),
+    [("yes", True, ""), ("no", False, "answered no"), ("decline", False, "declined"),
+     ("cancel", False, "dismissed the question"), ("timeout", False, "nobody answered the confirmation within 300 s"),
+     ("failed", False, "could not ask")],
+)  # fmt: skip
+def test_only_a_yes_from_the_person_runs(answer: ClientAnswer, runs: bool, said: str) -> None:
+    asker = FakeAsker(True, answer)
+    verdict = decide(asker)
+    assert verdict.runs is runs and said in verdict.reason and verdict.asked == "client"
+    assert len(asker.questions) == 1
+
+
+@pytest.mark.parametrize("mode", [ConfirmMode.ALLOW, ConfirmMode.DENY])
+def test_a_settled_mode_never_asks(mode: ConfirmMode) -> None:
+    asker = FakeAsker(True)
+    assert decide(asker, confirm=mode).asked is None and asker.questions == []
+
+
+def test_client_mode_refuses_when_the_client_cannot_ask() -> None:
+    verdict = decide(FakeAsker(False), confirm=ConfirmMode.CLIENT)
+    assert verdict.decision is Decision.NO_ELICITATION and "PIECES_MCP_ALLOW_TOOLS=os_restart" in verdict.reason
 
 
 def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: Path) -> None:
@@ -90,4 +126,8 @@ def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: P
         ("os_restart", "confirmed"),
         ("pick_files", "declined"),
     ]
-    AuditLog(str(tmp_path / "missing-dir" / "audit.jsonl")).record("os_restart", Verdict(Decision.DENIED), "x", 0.0)
+    (tmp_path / "gone").mkdir()
+    vanished = AuditLog(str(tmp_path / "gone" / "audit.jsonl"))
+    (tmp_path / "gone").rmdir()  # removed while the server runs: a warning, not a crash
+    vanished.record("os_restart", Verdict(Decision.DENIED), "x", 0.0)
+    assert not (tmp_path / "gone").exists()

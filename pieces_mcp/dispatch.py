@@ -1,0 +1,188 @@
+"""The one path every tool call takes: catalog entry → strict arguments → guard → PiecesOS → result → audit.
+
+Nothing here knows MCP: the adapter (`mcp_adapter.py`) turns a `ToolOutcome` into a `tools/call` answer,
+and supplies the `Asker` and the progress callback of the request at hand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from pydantic import ValidationError
+
+from pieces_mcp.catalog import Endpoint, Wait
+from pieces_mcp.client import PiecesOS
+from pieces_mcp.errors import BadStatus, PiecesError
+from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
+from pieces_mcp.models import Answer, PickedPaths, ToolInput
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 4.0  # under the 5 s some clients allow between progress notifications
+Progress = Callable[[float, str], Awaitable[None]]
+
+
+class UnknownToolError(LookupError):
+    """The name is not a tool this server offers (never was, denied, or hidden by read-only)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Unknown tool: {name}; tools/list shows the tools this server offers.")
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """A tool's answer: structured data (with the same JSON as the first text) or an error sentence."""
+
+    texts: list[str]
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+    # How the call ended, for the audit log: ok, or the failure's class (and HTTP status).
+    audit: str = field(default="ok", compare=False)
+
+
+def failure(message: str, audit: str = "not run") -> ToolOutcome:
+    return ToolOutcome([message], is_error=True, audit=audit)
+
+
+class Dispatcher:
+    def __init__(self, pieces: PiecesOS, guard: Guard, audit: AuditLog) -> None:
+        self.pieces = pieces
+        self.guard = guard
+        self.audit = audit
+        self.offered: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in guard.policy.visible()}
+
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | None, asker: Asker, progress: Progress | None = None
+    ) -> ToolOutcome:
+        endpoint = self.offered.get(name)
+        if endpoint is None:
+            raise UnknownToolError(name)
+        try:
+            validated = parse_arguments(endpoint, arguments or {})
+        except ValidationError as exc:
+            return failure(argument_problem(endpoint, exc))
+        verdict = await self.guard.decide(endpoint, validated, asker)
+        if not endpoint.guarded:
+            return await self._run(endpoint, validated, progress)
+        started = time.monotonic()
+        if not verdict.runs:
+            self.audit.record(endpoint.name, verdict, "not run", started)
+            return failure(verdict.reason)
+        return await self._run_audited(endpoint, validated, verdict, progress, started)
+
+    async def _run_audited(
+        self, endpoint: Endpoint, arguments: ToolInput, verdict: Verdict, progress: Progress | None, started: float
+    ) -> ToolOutcome:
+        """Run an allowed guarded call: exactly one audit line, however it ends (cancelled and crashed too)."""
+        outcome = "failed"
+        try:
+            result = await self._run(endpoint, arguments, progress)
+            outcome = result.audit
+            return result
+        except anyio.get_cancelled_exc_class():
+            outcome = "cancelled"
+            raise
+        finally:
+            self.audit.record(endpoint.name, verdict, outcome, started)
+
+    async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
+        try:
+            answer = await self._call_with_progress(endpoint, arguments, progress)
+        except PiecesError as exc:
+            status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
+            return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")
+        return shape(answer)
+
+    async def _call_with_progress(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
+        """Call PiecesOS; while a person is awaited, tell the client we are alive so it does not give up."""
+        if endpoint.wait is not Wait.INTERACTIVE or progress is None:
+            return await self.pieces.call(endpoint, arguments)
+        report = progress
+
+        async def heartbeat() -> None:
+            started = time.monotonic()
+            while True:
+                await anyio.sleep(PROGRESS_INTERVAL_S)
+                waited = time.monotonic() - started
+                await report(waited, f"Waiting for the person at their desktop ({waited:.0f} s)")
+
+        outcome: Answer | PiecesError
+        async with anyio.create_task_group() as group:
+            group.start_soon(heartbeat)
+            try:
+                outcome = await self.pieces.call(endpoint, arguments)
+            except PiecesError as exc:
+                outcome = exc  # raised below, outside the task group, which would wrap it in an ExceptionGroup
+            group.cancel_scope.cancel()
+        if isinstance(outcome, PiecesError):
+            raise outcome
+        return outcome
+
+
+def parse_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> ToolInput:
+    """Strict validation; some clients send a list argument JSON-encoded as a string, so that gets a second try."""
+    try:
+        return endpoint.input_model.model_validate(arguments)
+    except ValidationError:
+        decoded = {key: _json_container(value) for key, value in arguments.items()}
+        if decoded == dict(arguments):
+            raise
+        return endpoint.input_model.model_validate(decoded)
+
+
+def _json_container(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def shape(answer: Answer) -> ToolOutcome:
+    """PiecesOS's answer as structured content and the same JSON as text; lone surrogates made printable."""
+    data = answer.model_dump(mode="json", exclude_unset=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            data = _printable(data)
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    texts = [text]
+    if isinstance(answer, PickedPaths) and answer.truncated:
+        texts.append(f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed.")
+    return ToolOutcome(texts, data)
+
+
+def _printable(value: Any) -> Any:
+    """Strings with lone surrogates (a path PiecesOS could not decode) cannot be sent as UTF-8: U+FFFD instead."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
+
+
+def argument_problem(endpoint: Endpoint, exc: ValidationError) -> str:
+    """A validation failure as one sentence naming each bad argument and what the tool takes."""
+    accepted = ", ".join(endpoint.input_model.model_fields) or "no arguments"
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"])[:64]
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown argument {where!r}")
+        else:
+            problems.append(f"{where}: {error['msg']}" if where else error["msg"].removeprefix("Value error, "))
+    return (
+        f"Invalid arguments for {endpoint.name}: {'; '.join(problems)} "
+        f"(it takes: {accepted}); fix them and call it again."
+    )

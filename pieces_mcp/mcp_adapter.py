@@ -1,0 +1,280 @@
+"""The only module that knows the MCP SDK's API: the catalog served through the SDK's low-level `Server`.
+
+Built on the low-level server's documented handlers (`on_list_tools`, `on_call_tool`, ...), which give
+the project its own call path (`dispatch.py`) and the 2026-07-28 `InputRequiredResult` round trip without
+reaching into `MCPServer`'s tool machinery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import anyio
+import mcp_types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import is_version_at_least
+
+from pieces_mcp import __version__
+from pieces_mcp.catalog import Endpoint
+from pieces_mcp.client import PiecesOS, http_client
+from pieces_mcp.config import Settings
+from pieces_mcp.dispatch import Dispatcher, ToolOutcome, UnknownToolError
+from pieces_mcp.errors import PiecesError
+from pieces_mcp.guard import AuditLog, ClientAnswer, Guard, Policy
+from pieces_mcp.stdio import stdio_streams
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "pieces-os"
+RESOURCE_SCHEME = "pieces-os"
+# From this protocol revision on, a question to the person rides `input_required` round trips.
+ROUND_TRIP_ERA = "2026-07-28"
+CONFIRM_KEY = "confirm"
+CONFIRM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "confirm": {"type": "boolean", "title": "Go ahead?", "description": "Yes runs it now; no stops it."}
+    },
+    "required": ["confirm"],
+}
+OPEN_QUESTIONS = 256  # round-trip questions awaiting an answer; the oldest is forgotten past this
+
+
+def instructions(settings: Settings) -> str:
+    read = ", ".join(endpoint.name for endpoint in Policy(settings).visible() if not endpoint.guarded)
+    return (
+        "Operate PiecesOS, the local service behind the Pieces apps, on this person's computer. "
+        f"Read tools ({read}) are safe to call any time. "
+        "The others act on the desktop or the account: call them only when the person wants that, expect them "
+        "to ask the person to confirm, and never retry one the person declined. Calls that wait for the person "
+        "(pickers, sign-in) can take minutes. An error result says what happened and what to do next."
+    )
+
+
+@dataclass
+class Questions:
+    """Questions sent in `input_required` round trips: each answer counts once, for the call it was asked for.
+
+    The client echoes `request_state`, so it is signed with a key that never leaves this process and names
+    the tool and its arguments; an answer without a live question (forged, or replayed) is not an answer.
+    """
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    open: OrderedDict[str, float] = field(default_factory=OrderedDict)
+
+    def _signature(self, nonce: str, name: str, arguments: Mapping[str, Any]) -> str:
+        subject = json.dumps([nonce, name, arguments], sort_keys=True, default=str).encode()
+        return hmac.new(self.key, subject, hashlib.sha256).hexdigest()
+
+    def issue(self, name: str, arguments: Mapping[str, Any], lifetime: float) -> str:
+        nonce = secrets.token_urlsafe(16)
+        self.open[nonce] = time.monotonic() + lifetime
+        while len(self.open) > OPEN_QUESTIONS:
+            self.open.popitem(last=False)
+        return f"{nonce}.{self._signature(nonce, name, arguments)}"
+
+    def redeem(self, state: str | None, name: str, arguments: Mapping[str, Any]) -> bool:
+        nonce, _, signature = (state or "").partition(".")
+        if not hmac.compare_digest(signature, self._signature(nonce, name, arguments)):
+            return False
+        expiry = self.open.pop(nonce, None)
+        return expiry is not None and time.monotonic() < expiry
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every request shares for the life of the server."""
+
+    settings: Settings
+    dispatcher: Dispatcher
+    pieces: PiecesOS
+    questions: Questions
+
+
+class QuestionPending(Exception):
+    """The person's answer must come back in a retried call: the result is `InputRequiredResult`."""
+
+    def __init__(self, result: types.InputRequiredResult) -> None:
+        super().__init__("input required")
+        self.result = result
+
+
+class ClientAsker:
+    """The guard's way to the person through this request's client, in either protocol era."""
+
+    def __init__(self, ctx: ServerRequestContext[Runtime], params: types.CallToolRequestParams) -> None:
+        self.ctx = ctx
+        self.params = params
+
+    @property
+    def can_ask(self) -> bool:
+        capabilities = self.ctx.session.client_capabilities
+        elicitation = capabilities.elicitation if capabilities is not None else None
+        # A bare `elicitation: {}` (from before modes existed) means form support; url-only does not.
+        return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+    async def ask(self, question: str, patience: float) -> ClientAnswer:
+        if is_version_at_least(self.ctx.protocol_version, ROUND_TRIP_ERA):
+            return self._answer_from_round_trip(question, patience)
+        with anyio.move_on_after(patience):
+            try:
+                result = await self.ctx.session.elicit_form(question, CONFIRM_SCHEMA, self.ctx.request_id)
+            except MCPError as exc:
+                logger.info("The client could not ask for a confirmation: %s", exc.error.message)
+                return "failed"
+            return _client_answer(result)
+        return "timeout"
+
+    def _answer_from_round_trip(self, question: str, patience: float) -> ClientAnswer:
+        questions = self.ctx.lifespan_context.questions
+        name, arguments = self.params.name, self.params.arguments or {}
+        answer = (self.params.input_responses or {}).get(CONFIRM_KEY)
+        if isinstance(answer, types.ElicitResult) and questions.redeem(self.params.request_state, name, arguments):
+            return _client_answer(answer)
+        request = types.ElicitRequest(
+            params=types.ElicitRequestFormParams(message=question, requested_schema=CONFIRM_SCHEMA)
+        )
+        state = questions.issue(name, arguments, patience)
+        raise QuestionPending(types.InputRequiredResult(input_requests={CONFIRM_KEY: request}, request_state=state))
+
+
+def _client_answer(result: types.ElicitResult) -> ClientAnswer:
+    if result.action == "accept":
+        return "yes" if (result.content or {}).get("confirm") is True else "no"
+    return "decline" if result.action == "decline" else "cancel"
+
+
+def tool_definition(endpoint: Endpoint) -> types.Tool:
+    return types.Tool(
+        name=endpoint.name,
+        title=endpoint.title,
+        description=endpoint.description,
+        input_schema=endpoint.input_schema(),
+        output_schema=endpoint.output_schema(),
+        annotations=types.ToolAnnotations(
+            title=endpoint.title,
+            read_only_hint=not endpoint.guarded,
+            destructive_hint=endpoint.destructive,
+            idempotent_hint=endpoint.idempotent,
+            open_world_hint=endpoint.open_world,
+        ),
+    )
+
+
+def tool_listing(settings: Settings) -> list[dict[str, Any]]:
+    """`tools/list` as it goes on the wire, without a connection: for snapshots and the README."""
+    tools = [tool_definition(endpoint) for endpoint in Policy(settings).visible()]
+    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
+
+
+def call_result(outcome: ToolOutcome) -> types.CallToolResult:
+    content: list[types.ContentBlock] = [types.TextContent(type="text", text=text) for text in outcome.texts]
+    return types.CallToolResult(content=content, structured_content=outcome.structured, is_error=outcome.is_error)
+
+
+def build_server(settings: Settings) -> Server[Runtime]:
+    visible = Policy(settings).visible()
+    tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
+    schemas = {tool.name: tool.input_schema for tool in tools.tools}
+    # The read tools are also resources, so a client can attach them as context without a tool call.
+    readable = {f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint for endpoint in visible if not endpoint.guarded}
+    resources = types.ListResourcesResult(
+        resources=[
+            types.Resource(
+                uri=uri,
+                name=endpoint.name,
+                title=endpoint.title,
+                description=endpoint.description,
+                mime_type="application/json",
+            )
+            for uri, endpoint in readable.items()
+        ]
+    )
+
+    @asynccontextmanager
+    async def lifespan(server: Server[Runtime]) -> AsyncIterator[Runtime]:
+        async with http_client(settings) as http:
+            pieces = PiecesOS(settings, http)
+            dispatcher = Dispatcher(pieces, Guard(settings), AuditLog(settings.audit_log))
+            yield Runtime(settings, dispatcher, pieces, Questions())
+
+    async def list_tools(
+        ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return tools
+
+    async def call_tool(
+        ctx: ServerRequestContext[Runtime], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        async def progress(waited: float, message: str) -> None:
+            await ctx.session.report_progress(waited, None, message)
+
+        try:
+            outcome = await ctx.lifespan_context.dispatcher.call(
+                params.name, params.arguments, ClientAsker(ctx, params), progress
+            )
+        except UnknownToolError as exc:
+            raise MCPError(types.INVALID_PARAMS, str(exc)) from None
+        except QuestionPending as pending:
+            return pending.result
+        except Exception as exc:  # a bug: its text may hold anything, so the client and the log get no message
+            logger.error(
+                "Tool %s failed with %s:\n%s",
+                params.name,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            return call_result(ToolOutcome([f"Error executing tool {params.name}"], is_error=True))
+        return call_result(outcome)
+
+    async def list_resources(
+        ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return resources
+
+    async def read_resource(
+        ctx: ServerRequestContext[Runtime], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        endpoint = readable.get(uri)
+        if endpoint is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}; resources/list shows the resources.")
+        try:
+            answer = await ctx.lifespan_context.pieces.call(endpoint, endpoint.input_model())
+        except PiecesError as exc:
+            raise MCPError(types.INTERNAL_ERROR, exc.message) from None
+        text = answer.model_dump_json(exclude_unset=True)
+        return types.ReadResourceResult(
+            contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
+        )
+
+    return Server(
+        SERVER_NAME,
+        version=__version__,
+        title="PiecesOS",
+        instructions=instructions(settings),
+        lifespan=lifespan,
+        get_tool_input_schema=schemas.get,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
+    )
+
+
+async def run_stdio(server: Server[Runtime], stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Serve MCP over `stdin` and `stdout`: the process's real ones, kept aside by the CLI."""
+    async with stdio_streams(stdin, stdout) as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())

@@ -1,0 +1,99 @@
+"""Calls that wait for a person are bounded by --interactive-timeout, not by the ordinary --timeout, end to end."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from tests.support import SimulatorProcess, serve, structured, text_of
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
+
+ALLOW = {"PIECES_MCP_CONFIRM": "allow"}
+# The five tools that wait for a person at the desktop, with arguments and the path the person is slow on.
+INTERACTIVE = [
+    ("pick_files", {}, "/os/filesystem/files/pick"),
+    ("pick_folders", {}, "/os/filesystem/folders/pick"),
+    ("sign_into_os", {}, "/os/sign_in"),
+    ("link_provider", {"type": "github"}, "/os/link_provider"),
+    ("os_permissions_request", {"vision": True}, "/os/permissions/request"),
+]
+
+
+def person_takes(simulator: SimulatorProcess, path: str, seconds: float) -> None:
+    if "pick" in path:
+        simulator.state(pick_delay_ms=int(seconds * 1000))
+    else:  # a delay-only fault answers as PiecesOS would, just later
+        simulator.fault(path, delay_ms=int(seconds * 1000), times=1)
+
+
+@pytest.mark.parametrize(("tool", "arguments", "path"), INTERACTIVE, ids=[tool for tool, _, _ in INTERACTIVE])
+async def test_a_person_slower_than_the_ordinary_timeout_still_gets_an_answer(
+    simulator: SimulatorProcess, tool: str, arguments: dict[str, Any], path: str
+) -> None:
+    person_takes(simulator, path, 3)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="30", **ALLOW) as served:
+        started = time.monotonic()
+        result = await served.client.call_tool(tool, arguments)
+    assert structured(result), text_of(result)
+    assert time.monotonic() - started >= 3  # the person really was slower than --timeout
+    assert len(simulator.os_calls(path)) == 1
+
+
+async def test_a_person_slower_than_the_interactive_timeout_gets_a_message_naming_it(
+    simulator: SimulatorProcess,
+) -> None:
+    person_takes(simulator, "/os/filesystem/files/pick", 5)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="2", **ALLOW) as served:
+        started = time.monotonic()
+        result = await served.client.call_tool("pick_files", {})
+        waited = time.monotonic() - started
+    assert result.is_error and "within 2 s, the --interactive-timeout limit" in text_of(result)
+    assert 2 <= waited < 4
+
+
+async def test_an_ordinary_call_slower_than_the_timeout_names_the_timeout(simulator: SimulatorProcess) -> None:
+    simulator.fault("/os/device/information", delay_ms=3000, times=1)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="30") as served:
+        result = await served.client.call_tool("os_device_information", {})
+    assert result.is_error and "within 1 s, the --timeout limit" in text_of(result)
+
+
+def audit_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_a_guarded_call_cancelled_while_it_runs_is_audited_as_cancelled(
+    simulator: SimulatorProcess, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    simulator.state(pick_delay_ms=10_000)
+    async with serve(simulator.url, PIECES_MCP_AUDIT_LOG=audit, **ALLOW) as served:
+        with anyio.move_on_after(1):
+            await served.client.call_tool("pick_files", {})
+        # The audit line is the only signal of the server's cancellation a client can see: wait for it, bounded,
+        # while the session is still open (closing it would cancel the call as well).
+        with anyio.fail_after(5):
+            while not audit.exists():  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+    [line] = audit_lines(audit)
+    assert (line["tool"], line["decision"], line["outcome"]) == ("pick_files", "allowed by policy", "cancelled")
+
+
+async def test_a_guarded_call_whose_answer_breaks_the_parser_is_still_audited_once(
+    simulator: SimulatorProcess, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    nested = "[" * 200_000 + "]" * 200_000  # deeper than any JSON parser's recursion limit
+    simulator.fault("/os/sign_in", status=200, body=nested, content_type="application/json", times=1)
+    async with serve(simulator.url, PIECES_MCP_AUDIT_LOG=audit, **ALLOW) as served:
+        result = await served.client.call_tool("sign_into_os", {})
+        after = await served.client.call_tool("os_permissions", {})
+    assert result.is_error and not after.is_error
+    [line] = audit_lines(audit)
+    assert line["tool"] == "sign_into_os" and line["outcome"] != "ok"
