@@ -187,7 +187,6 @@ def call_result(outcome: ToolOutcome) -> types.CallToolResult:
 def build_server(settings: Settings) -> Server[Runtime]:
     visible = Policy(settings).visible()
     tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
-    schemas = {tool.name: tool.input_schema for tool in tools.tools}
     # The read tools are also resources, so a client can attach them as context without a tool call.
     readable = {f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint for endpoint in visible if not endpoint.guarded}
     resources = types.ListResourcesResult(
@@ -266,7 +265,6 @@ def build_server(settings: Settings) -> Server[Runtime]:
         title="PiecesOS",
         instructions=instructions(settings),
         lifespan=lifespan,
-        get_tool_input_schema=schemas.get,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_resources=list_resources,
