@@ -18,7 +18,9 @@ class ConfigError(ValueError):
 
 
 class ConfirmMode(str, Enum):
-    ELICIT = "elicit"  # ask the person through the client
+    ELICIT = "elicit"  # ask the person through the client when it can, else with a dialog on their desktop
+    CLIENT = "client"  # ask through the client only
+    DESKTOP = "desktop"  # always ask with a dialog on the person's desktop
     DENY = "deny"  # refuse guarded calls
     ALLOW = "allow"  # run guarded calls without asking
 
@@ -49,7 +51,13 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
         "PIECES_MCP_INTERACTIVE_TIMEOUT",
         "seconds for calls that wait for a person: pickers, sign-in, permission requests (default 300)",
     ),
-    ("confirm", "PIECES_MCP_CONFIRM", "elicit | deny | allow: how guarded calls are decided (default elicit)"),
+    (
+        "confirm",
+        "PIECES_MCP_CONFIRM",
+        "how guarded calls are decided: elicit (ask the person through the client when it can, else with a dialog "
+        "on their desktop), client (through the client only), desktop (always the desktop dialog), deny, allow "
+        "(default elicit)",
+    ),
     ("allow_tools", "PIECES_MCP_ALLOW_TOOLS", "comma-separated guarded tools that run without asking"),
     ("deny_tools", "PIECES_MCP_DENY_TOOLS", "comma-separated tools that are neither listed nor callable"),
     ("read_only", "PIECES_MCP_READ_ONLY", "only read tools; wins over everything else"),
@@ -115,7 +123,8 @@ def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | No
     try:
         confirm = ConfirmMode(confirm_text)
     except ValueError:
-        raise ConfigError(f"--confirm must be elicit, deny or allow, not {confirm_text!r}") from None
+        modes = ", ".join(mode.value for mode in ConfirmMode)
+        raise ConfigError(f"--confirm must be one of {modes}, not {confirm_text!r}") from None
 
     log_level = str(raw.get("log_level", "INFO")).upper()
     if log_level not in LOG_LEVELS:

@@ -1,8 +1,8 @@
 """The confirmation guard: the person, not the model, decides whether a guarded call runs.
 
-Nothing a model sends can influence it: the decision reads only the server's configuration and, in
-`elicit` mode, the person's answer through the client. Precedence: read-only beats everything, then
-deny-tools, then allow-tools, then the confirm mode.
+Nothing a model sends can influence it: the decision reads only the server's configuration and the
+person's answer, through the client (elicitation) or a dialog on their desktop. Precedence: read-only beats
+everything, then deny-tools, then allow-tools, then the confirm mode.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
+from pieces_mcp.desktop import ask_on_desktop, assistant_words
 from pieces_mcp.models import ToolInput
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class Verdict:
     decision: Decision
     # Why it does not run, as one sentence the model can act on; empty when it runs.
     reason: str = ""
+    # How the person was asked, for the audit log: "client" (elicitation), "desktop" (the dialog) or None.
+    asked: str | None = None
 
     @property
     def runs(self) -> bool:
@@ -96,11 +99,19 @@ class Policy:
         return "runs" if verdict.runs else "refused"
 
 
+def plain_question(endpoint: Endpoint) -> str:
+    """What the person is asked, in the server's own words: exactly what will happen."""
+    return f"Your AI assistant wants to run “{endpoint.title}”. {endpoint.consequence} Allow it?"
+
+
+def given_arguments(arguments: ToolInput) -> dict[str, Any]:
+    """What the model sent (defaults it left out are not its words)."""
+    return arguments.model_dump(mode="json", exclude_none=True, exclude_unset=True)
+
+
 def question(endpoint: Endpoint, arguments: ToolInput) -> str:
-    """What the person is asked: exactly what will happen, in plain words."""
-    given = {key: value for key, value in arguments.model_dump(exclude_none=True).items()}
-    details = f" ({', '.join(f'{key}: {value}' for key, value in given.items())})" if given else ""
-    return f"Your AI assistant wants to run “{endpoint.title}”{details}. {endpoint.consequence} Allow it?"
+    """The question with the model's arguments as JSON, set apart as the assistant's words (as on the desktop)."""
+    return plain_question(endpoint) + assistant_words(given_arguments(arguments))
 
 
 def _can_ask(ctx: Context[Any, Any]) -> bool:
@@ -123,6 +134,9 @@ def confirmation_resolver(endpoint: Endpoint, policy: Policy) -> Callable[..., A
         settled = policy.settled(endpoint)
         if settled is not None:
             return settled
+        mode = policy.settings.confirm
+        if mode is ConfirmMode.DESKTOP or (mode is ConfirmMode.ELICIT and not _can_ask(ctx)):
+            return await confirm_on_desktop(endpoint, arguments, timeout, client_could_ask=_can_ask(ctx))
         if not _can_ask(ctx):
             return Verdict(
                 Decision.NO_ELICITATION,
@@ -149,9 +163,33 @@ def confirmation_resolver(endpoint: Endpoint, policy: Policy) -> Callable[..., A
             Decision.DECLINED,
             f"{endpoint.name} did not run: nobody answered the confirmation within {timeout:g} s; "
             "do not retry unless the person asks for it again.",
+            asked="client",
         )
 
     return confirm_with_person
+
+
+async def confirm_on_desktop(
+    endpoint: Endpoint, arguments: ToolInput, interactive_timeout: float, *, client_could_ask: bool
+) -> Verdict:
+    """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
+    outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), interactive_timeout)
+    if outcome.allowed:
+        return Verdict(Decision.CONFIRMED, asked="desktop")
+    if outcome.asked:
+        return Verdict(
+            Decision.DECLINED,
+            f"{endpoint.name} did not run: asked in a dialog on their desktop, {outcome.detail}; "
+            "do not retry unless the person asks for it again.",
+            asked="desktop",
+        )
+    client = "" if client_could_ask else ", this MCP client cannot ask (it does not support elicitation)"
+    return Verdict(
+        Decision.NO_ELICITATION,
+        f"{endpoint.name} did not run: it needs the person's confirmation{client}, and no dialog could be shown "
+        f"on their desktop ({outcome.detail}); to let it run without asking, add "
+        f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
+    )
 
 
 def verdict_from(endpoint: Endpoint, outcome: ElicitationResult[Any]) -> Verdict:
@@ -160,7 +198,7 @@ def verdict_from(endpoint: Endpoint, outcome: ElicitationResult[Any]) -> Verdict
         if isinstance(outcome.data, Verdict):
             return outcome.data
         if isinstance(outcome.data, Confirm) and outcome.data.confirm:
-            return Verdict(Decision.CONFIRMED)
+            return Verdict(Decision.CONFIRMED, asked="client")
         how = "answered no"
     else:
         how = "declined" if outcome.action == "decline" else "dismissed the question"
@@ -168,11 +206,14 @@ def verdict_from(endpoint: Endpoint, outcome: ElicitationResult[Any]) -> Verdict
         Decision.DECLINED,
         f"{endpoint.name} did not run: the person {how} when asked to confirm; "
         "do not retry unless they ask for it again.",
+        asked="client",
     )
 
 
 class AuditLog:
-    """One JSON line per guarded call: time, tool, decision, outcome, duration. Never arguments or answers."""
+    """One JSON line per guarded call: time, tool, decision, how the person was asked, outcome, duration.
+
+    Never arguments or answers."""
 
     def __init__(self, path: str | None) -> None:
         self.path = Path(path).expanduser() if path else None
@@ -184,6 +225,7 @@ class AuditLog:
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "tool": tool,
             "decision": verdict.decision.value,
+            "asked": verdict.asked,
             "outcome": outcome,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         }

@@ -56,6 +56,7 @@ async def test_yes_runs_the_call_after_asking_in_plain_words(
     assert len(simulator.os_calls(RESTART)) == 1
     [line] = audit_lines(audit)
     assert line["tool"] == "os_restart" and line["decision"] == "confirmed" and line["outcome"] == "ok"
+    assert line["asked"] == "client"
     assert line["duration_ms"] >= 0 and "time" in line
 
 
@@ -202,4 +203,4 @@ async def test_a_guarded_call_that_fails_is_audited_with_its_outcome(
     assert result.is_error and "HTTP 401" in text_of(result) and "sign_into_os" in text_of(result)
     [line] = audit_lines(audit)
     assert line["outcome"] == "error: BadStatus 401"
-    assert set(line) == {"time", "tool", "decision", "outcome", "duration_ms"}
+    assert set(line) == {"time", "tool", "decision", "asked", "outcome", "duration_ms"}

@@ -67,7 +67,7 @@ def test_read_only_flag_needs_no_value() -> None:
     [
         (("--timeout", "0"), {}, "--timeout must be a number of seconds"),
         (("--timeout", "soon"), {}, "--timeout must be a number of seconds"),
-        (("--confirm", "maybe"), {}, "--confirm must be elicit, deny or allow"),
+        (("--confirm", "maybe"), {}, "--confirm must be one of elicit, client, desktop, deny, allow"),
         (("--allow-tools", "pick_file"), {}, "unknown tools pick_file"),
         (("--log-level", "loud"), {}, "--log-level must be one of"),
         (("--base-url", "ftp://x"), {}, "is not an http(s) URL"),

@@ -61,10 +61,11 @@ def test_a_denial_says_how_to_allow_the_tool() -> None:
 
 def test_the_question_says_what_will_happen_with_the_arguments() -> None:
     text = question(BY_NAME["link_provider"], LinkProviderInput(type="github"))
-    assert "Link an identity provider" in text and "type: github" in text and text.endswith("Allow it?")
-    picker = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["py"]))
-    assert "file picker window will open on your desktop" in picker and "allowed_extensions: ['py']" in picker
-    assert "Restart PiecesOS" in question(RESTART, NoArguments())
+    assert "Link an identity provider" in text and text.endswith('(its words, not pieces-mcp\'s):\n{"type": "github"}')
+    picker = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["py"], allow_multiple=False))
+    assert "file picker window will open on your desktop" in picker
+    assert '{"allow_multiple": false, "allowed_extensions": ["py"]}' in picker
+    assert question(RESTART, NoArguments()).endswith("Allow it?")
 
 
 @pytest.mark.parametrize(
