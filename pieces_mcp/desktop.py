@@ -87,11 +87,12 @@ def find_dialog(
     *,
     platform: str | None = None,
     environ: Mapping[str, str] | None = None,
-    which: Callable[[str], str | None] = shutil.which,
+    which: Callable[[str], str | None] | None = None,
 ) -> Dialog | str:
     """The dialog this desktop can show, or why there is none (one plain phrase)."""
     platform = sys.platform if platform is None else platform
     environ = os.environ if environ is None else environ
+    which = shutil.which if which is None else which
     seconds = max(1, math.ceil(timeout))
     if platform == "darwin":
         osascript = which("osascript")
