@@ -166,7 +166,7 @@ def test_macos_asks_with_display_dialog_and_passes_the_text_as_an_argument() -> 
         (Finished(0, "Allow\n", ""), True, True),
         (Finished(1, "", "execution error: User canceled. (-128)"), False, True),
         (Finished(0, "no answer\n", ""), False, True),
-        (Finished(0, "Don't allow\n", ""), False, True),
+        (Finished(0, "Don't allow\n", ""), False, False),  # cannot happen: it is the cancel button
         (Finished(1, "", "execution error: No user interaction allowed. (-1713)"), False, False),
     ],
     ids=["allow", "dont-allow-or-escape", "gave-up", "unexpected-answer", "cannot-show"],
