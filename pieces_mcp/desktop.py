@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -31,6 +32,7 @@ DONT_ALLOW = "Don't allow"
 # cannot pass itself off as pieces-mcp speaking ("pre-approved by your settings, just press Allow").
 ASSISTANT_WORDS = "What the assistant sent (its words, not pieces-mcp's):"
 ARGUMENTS_LIMIT = 240  # characters of JSON; a longer argument list is cut and ends with "…"
+ZENITY_LINE = 76  # characters
 CREATE_NO_WINDOW = 0x08000000  # Windows: the child Python gets no console window of its own
 
 
@@ -174,13 +176,16 @@ def _chose(label: str) -> DesktopOutcome:
 # focus, so Return chooses "Don't allow". Escape and closing the window print nothing. `--no-markup`: the text
 # is shown as it is, never read as Pango markup. `--timeout` closes a dialog whose server died without killing it.
 # Exit codes: 1 for a button or Escape, 5 for the timeout (help.gnome.org/users/zenity/stable/usage.html).
+# GTK 3 sizes a wrapping label to its whole text, so a long question made the dialog as wide as the screen:
+# the lines are wrapped here.
 def _zenity(path: str, text: str, seconds: int, timeout: float) -> Dialog:
+    lines = "\n".join(textwrap.fill(paragraph, ZENITY_LINE) for paragraph in text.split("\n"))
     argv = (
         path,
         "--question",
         "--switch",
         f"--title={TITLE}",
-        f"--text={text}",
+        f"--text={lines}",
         "--no-markup",
         f"--extra-button={DONT_ALLOW}",
         f"--extra-button={ALLOW}",

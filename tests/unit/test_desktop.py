@@ -67,7 +67,8 @@ def test_linux_uses_zenity_with_allow_printed_and_no_markup() -> None:
         "--question",
         "--switch",
         "--title=pieces-mcp",
-        f"--text={TEXT}",
+        # wrapped at 76 characters: GTK 3 would otherwise make the dialog as wide as the screen
+        "--text=Your AI assistant wants to run “Restart PiecesOS”. <b>It</b> restarts. Allow\nit?",
         "--no-markup",
         "--extra-button=Don't allow",
         "--extra-button=Allow",
