@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # From this protocol revision on, elicitation rides `input_required` round trips (the SDK drives them).
 _ROUND_TRIP_ERA = "2026-07-28"
+# server.PROGRESS_INTERVAL_S too (under the 5 s some clients allow between progress notifications): one owner
+# once the call path is one module.
+DIALOG_PROGRESS_INTERVAL_S = 4.0
 
 
 class Decision(str, Enum):
@@ -136,7 +139,9 @@ def confirmation_resolver(endpoint: Endpoint, policy: Policy) -> Callable[..., A
             return settled
         mode = policy.settings.confirm
         if mode is ConfirmMode.DESKTOP or (mode is ConfirmMode.ELICIT and not _can_ask(ctx)):
-            return await confirm_on_desktop(endpoint, arguments, timeout, client_could_ask=_can_ask(ctx))
+            return await _with_progress(
+                ctx, confirm_on_desktop(endpoint, arguments, timeout, client_could_ask=_can_ask(ctx))
+            )
         if not _can_ask(ctx):
             return Verdict(
                 Decision.NO_ELICITATION,
@@ -167,6 +172,27 @@ def confirmation_resolver(endpoint: Endpoint, policy: Policy) -> Callable[..., A
         )
 
     return confirm_with_person
+
+
+async def _with_progress(ctx: Context[Any, Any], waiting: Awaitable[Verdict]) -> Verdict:
+    """Progress notifications while the person reads the dialog, so a client that resets its request timeout
+    on progress does not give up on a person who takes a minute (the same beat as server.call_with_progress).
+    """
+
+    async def heartbeat() -> None:
+        started = time.monotonic()
+        while True:
+            await anyio.sleep(DIALOG_PROGRESS_INTERVAL_S)
+            waited = time.monotonic() - started
+            await ctx.report_progress(
+                waited, None, f"Waiting for the person to answer the dialog on their desktop ({waited:.0f} s)"
+            )
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(heartbeat)
+        verdict = await waiting  # returns, never raises but for cancellation: nothing to unwrap from a group
+        group.cancel_scope.cancel()
+    return verdict
 
 
 async def confirm_on_desktop(

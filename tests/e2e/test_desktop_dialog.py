@@ -180,6 +180,30 @@ async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_d
     assert simulator.os_calls(RESTART) == []
 
 
+async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProcess, screen: Screen) -> None:
+    messages: list[str] = []
+    progressed = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+        progressed.set()
+
+    async with serve(simulator.url, env=screen.env) as served:
+        results: list[CallToolResult] = []
+
+        async def call() -> None:
+            results.append(await served.client.call_tool("os_restart", {}, progress_callback=on_progress))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            window = await screen.dialog()
+            with anyio.fail_after(15):
+                await progressed.wait()
+            await screen.press(window, "Tab", "Return")
+    assert not results[0].is_error
+    assert "answer the dialog on their desktop" in messages[0]
+
+
 async def test_cancelling_the_call_kills_the_dialog(simulator: SimulatorProcess, screen: Screen) -> None:
     async with serve(simulator.url, env=screen.env) as served:
         pid = 0
