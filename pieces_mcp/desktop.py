@@ -209,17 +209,20 @@ def _zenity(path: str, text: str, seconds: int, timeout: float) -> Dialog:
 
 
 # Linux, KDE: kdialog. `--warningyesno` because KMessageBox makes "No" the default button of a warning
-# (api.kde.org KMessageBox::warningTwoActions: "The default button is the secondary action"). The text is
-# given as escaped rich text, so nothing in it is read as markup. No timeout of its own: it is killed.
+# (KMessageBox's documentation of warningYesNo: "The default button is 'No'. Pressing 'Esc' selects the
+# 'No'-button"; warningTwoActions, its successor, keeps that). Not verified on a KDE desktop here. The text is
+# given as escaped rich text, so nothing in it is read as markup, and with its backslashes doubled, since
+# kdialog reads "\n" and "\\" in it as escapes (KDE/kdialog src/utils.cpp, parseString). Exit codes: 0 for
+# the first button, 1 for the second, 2 for anything else (src/kdialog.cpp). No timeout of its own: it is killed.
 def _kdialog(path: str, text: str) -> Dialog:
-    rich = "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+    rich = "<qt>" + html.escape(text).replace("\\", "\\\\").replace("\n", "<br>") + "</qt>"
     argv = (path, "--title", TITLE, "--warningyesno", rich, "--yes-label", ALLOW, "--no-label", DONT_ALLOW)
 
     def read(finished: Finished) -> DesktopOutcome:
         if finished.returncode == 0:
             return _chose(ALLOW)
-        if finished.returncode == 1:
-            return _chose(DONT_ALLOW)
+        if finished.returncode == 1:  # the button, Return (its default) or Escape
+            return DesktopOutcome(allowed=False, asked=True, detail="the person chose Don't allow or pressed Escape")
         if finished.returncode == 2:
             return DesktopOutcome(allowed=False, asked=True, detail="the person closed the dialog without choosing")
         return _failed("kdialog", finished)

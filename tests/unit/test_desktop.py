@@ -99,14 +99,16 @@ def test_zenity_allows_only_on_the_allow_it_prints(finished: Finished, outcome: 
 
 
 def test_linux_without_zenity_uses_kdialog_with_no_as_default_and_the_text_escaped() -> None:
-    dialog = find_dialog("a <b>bold</b> & line\nnext", 300, platform="linux", environ=X11, which=installed("kdialog"))
+    text = 'a <b>bold</b> & line\nnext {"type": "x\\\\ny"}'
+    dialog = find_dialog(text, 300, platform="linux", environ=X11, which=installed("kdialog"))
     assert isinstance(dialog, Dialog)
     assert dialog.argv == (
         "/usr/bin/kdialog",
         "--title",
         "pieces-mcp",
         "--warningyesno",
-        "<qt>a &lt;b&gt;bold&lt;/b&gt; &amp; line<br>next</qt>",
+        # backslashes doubled: kdialog reads a double one as one, so the JSON is shown as written
+        "<qt>a &lt;b&gt;bold&lt;/b&gt; &amp; line<br>next {&quot;type&quot;: &quot;x\\\\\\\\ny&quot;}</qt>",
         "--yes-label",
         "Allow",
         "--no-label",
