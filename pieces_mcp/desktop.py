@@ -34,6 +34,9 @@ ASSISTANT_WORDS = "What the assistant sent (its words, not pieces-mcp's):"
 ARGUMENTS_LIMIT = 240  # characters of JSON; a longer argument list is cut and ends with "…"
 ZENITY_LINE = 76  # characters
 CREATE_NO_WINDOW = 0x08000000  # Windows: the child Python gets no console window of its own
+# Calls made together are asked one after the other: two windows with the same title on top of each other
+# could have the person allow the one they did not read. The wait counts against the call's limit.
+ONE_DIALOG_AT_A_TIME = anyio.Lock()
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,12 @@ async def ask_on_desktop(question: str, arguments: Mapping[str, Any], timeout: f
     if isinstance(dialog, str):
         return DesktopOutcome(allowed=False, asked=False, detail=dialog)
     with anyio.move_on_after(timeout):
-        try:
-            finished = await run_dialog(dialog.argv, dialog.creationflags)
-        except OSError as exc:
-            return DesktopOutcome(allowed=False, asked=False, detail=f"{dialog.program} could not start ({exc})")
-        return dialog.read(finished)
+        async with ONE_DIALOG_AT_A_TIME:
+            try:
+                finished = await run_dialog(dialog.argv, dialog.creationflags)
+            except OSError as exc:
+                return DesktopOutcome(allowed=False, asked=False, detail=f"{dialog.program} could not start ({exc})")
+            return dialog.read(finished)
     return DesktopOutcome(allowed=False, asked=True, detail=f"no answer within {timeout:g} s")
 
 

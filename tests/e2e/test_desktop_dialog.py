@@ -180,6 +180,32 @@ async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_d
     assert simulator.os_calls(RESTART) == []
 
 
+async def test_calls_made_together_are_asked_one_after_the_other(simulator: SimulatorProcess, screen: Screen) -> None:
+    async with serve(simulator.url, env=screen.env) as served:
+        results: dict[str, CallToolResult] = {}
+        first_answered = anyio.Event()
+
+        async def call(tool: str) -> None:
+            results[tool] = await served.client.call_tool(tool, {})
+            if tool == "os_restart":
+                first_answered.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call, "os_restart")
+            first = await screen.dialog()
+            group.start_soon(call, "sign_out_of_os")
+            # Were calls not taken one at a time, a second window would open within about 0.2 s (see README).
+            await anyio.sleep(2)
+            shown_together = await screen.dialogs()
+            await screen.press(first, "Escape")
+            with anyio.fail_after(10):
+                await first_answered.wait()  # its dialog has ended: the window found next is the second one
+            await screen.press(await screen.dialog(), "Tab", "Return")
+    assert shown_together == [first]
+    assert results["os_restart"].is_error and not results["sign_out_of_os"].is_error
+    assert simulator.os_calls(RESTART) == [] and len(simulator.os_calls("/os/sign_out")) == 1
+
+
 async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProcess, screen: Screen) -> None:
     messages: list[str] = []
     progressed = anyio.Event()
