@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, BinaryIO
@@ -147,14 +148,63 @@ def _reserve_stdio_for_mcp() -> tuple[BinaryIO, BinaryIO]:
     return stdin, stdout
 
 
+TERMINAL_NOTICE = (
+    "pieces-mcp: this is an MCP server; it waits for an MCP client on stdin (JSON-RPC messages, one per line). "
+    "Add it to your client with `pieces-mcp install --client NAME`, or try one tool with `pieces-mcp call TOOL`. "
+    "Ctrl-C stops it."
+)
+
+
 def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bool = False) -> int:
     from pieces_mcp.mcp_adapter import build_server, run_stdio
 
-    with _simulated(settings, simulate) as effective:
+    pumps: list[threading.Thread] = []
+    with suppress(KeyboardInterrupt), _simulated(settings, simulate) as effective:
         server = build_server(effective)
-        with suppress(KeyboardInterrupt):
-            anyio.run(run_stdio, server, stdin, stdout)
+        if stdin.isatty():
+            stdin, stdout, pumps = _terminal_through_pipes(stdin, stdout)
+            print(TERMINAL_NOTICE, file=sys.stderr, flush=True)
+        anyio.run(run_stdio, server, stdin, stdout)
+    stdout.close()
+    for pump in pumps:
+        pump.join(timeout=1)  # the last answers on their way to the terminal
     return 0
+
+
+def _terminal_through_pipes(stdin: BinaryIO, stdout: BinaryIO) -> tuple[BinaryIO, BinaryIO, list[threading.Thread]]:
+    """Pipes in place of a terminal, copied by daemon threads, so that the first Ctrl-C stops the server.
+
+    The SDK reads a terminal in a worker thread that no cancellation can stop: after Ctrl-C the program
+    waited for one more line. A pipe is read by the event loop, which Ctrl-C cancels, and nothing waits for
+    a daemon thread at exit. (Windows keeps the terminal: its pipes cannot be driven by the event loop.)
+    """
+    if sys.platform == "win32":
+        return stdin, stdout, []
+    read_end, write_end = os.pipe()
+    pumps = [threading.Thread(target=_copy, args=(stdin.fileno(), write_end, write_end), daemon=True)]
+    server_stdin = os.fdopen(read_end, "rb", buffering=0)
+    server_stdout = stdout
+    if stdout.isatty():
+        read_end, write_end = os.pipe()
+        pumps.append(threading.Thread(target=_copy, args=(read_end, stdout.fileno(), read_end), daemon=True))
+        server_stdout = os.fdopen(write_end, "wb", buffering=0)
+    for pump in pumps:
+        pump.start()
+    return server_stdin, server_stdout, pumps[1:]
+
+
+def _copy(source: int, target: int, pipe_end: int) -> None:
+    """Bytes from one descriptor to another until the end of input; then the pipe's end is closed."""
+    try:
+        while chunk := os.read(source, 1 << 16):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(target, view) :]
+    except OSError:
+        pass
+    finally:
+        with suppress(OSError):
+            os.close(pipe_end)
 
 
 def serve_http(settings: Settings, *, simulate: bool, port: int) -> int:
@@ -207,4 +257,8 @@ def call_tool(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     env = to_environment(settings)
     command = [sys.executable, "-m", "pieces_mcp", "serve", *(["--simulate"] if args.simulate else [])]
-    return anyio.run(call_through_child, command, {**os.environ, **env}, args.tool, arguments, args.yes)
+    try:
+        return anyio.run(call_through_child, command, {**os.environ, **env}, args.tool, arguments, args.yes)
+    except KeyboardInterrupt:
+        print("\npieces-mcp: interrupted.", file=sys.stderr)
+        return 130

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +20,10 @@ from pieces_mcp.catalog import Endpoint, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatus, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
+from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.models import Answer, PickedPaths, ToolInput
 
 logger = logging.getLogger(__name__)
-
-PROGRESS_INTERVAL_S = 4.0  # under the 5 s some clients allow between progress notifications
-Progress = Callable[[float, str], Awaitable[None]]
 
 
 class UnknownToolError(LookupError):
@@ -67,7 +65,7 @@ class Dispatcher:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
             return failure(argument_problem(endpoint, exc))
-        verdict = await self.guard.decide(endpoint, validated, asker)
+        verdict = await self.guard.decide(endpoint, validated, asker, progress)
         if not endpoint.guarded:
             return await self._run(endpoint, validated, progress)
         started = time.monotonic()
@@ -91,38 +89,21 @@ class Dispatcher:
         finally:
             self.audit.record(endpoint.name, verdict, outcome, started)
 
+    async def _call(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
+        async def call() -> Answer:
+            return await self.pieces.call(endpoint, arguments)
+
+        if endpoint.wait is not Wait.INTERACTIVE:
+            return await call()
+        return await with_heartbeat(call, progress, "the person at their desktop")
+
     async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
         try:
-            answer = await self._call_with_progress(endpoint, arguments, progress)
+            answer = await self._call(endpoint, arguments, progress)
         except PiecesError as exc:
             status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")
         return shape(answer)
-
-    async def _call_with_progress(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
-        """Call PiecesOS; while a person is awaited, tell the client we are alive so it does not give up."""
-        if endpoint.wait is not Wait.INTERACTIVE or progress is None:
-            return await self.pieces.call(endpoint, arguments)
-        report = progress
-
-        async def heartbeat() -> None:
-            started = time.monotonic()
-            while True:
-                await anyio.sleep(PROGRESS_INTERVAL_S)
-                waited = time.monotonic() - started
-                await report(waited, f"Waiting for the person at their desktop ({waited:.0f} s)")
-
-        outcome: Answer | PiecesError
-        async with anyio.create_task_group() as group:
-            group.start_soon(heartbeat)
-            try:
-                outcome = await self.pieces.call(endpoint, arguments)
-            except PiecesError as exc:
-                outcome = exc  # raised below, outside the task group, which would wrap it in an ExceptionGroup
-            group.cancel_scope.cancel()
-        if isinstance(outcome, PiecesError):
-            raise outcome
-        return outcome
 
 
 def parse_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> ToolInput:

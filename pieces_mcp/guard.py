@@ -1,8 +1,8 @@
 """The confirmation guard: the person, not the model, decides whether a guarded call runs.
 
 Nothing a model sends can influence it: the decision reads only the server's configuration and the
-person's own answer (through the client, or a dialog on their desktop). Precedence, in one sentence:
-read-only beats everything, then deny-tools, then allow-tools, then the confirm mode.
+person's own answer: through the client when it can ask (elicitation), else with a dialog on their desktop.
+Precedence, in one sentence: read-only beats everything, then deny-tools, then allow-tools, then the confirm mode.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
+from pieces_mcp.desktop import ask_on_desktop, assistant_words
+from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.models import ToolInput
 
 logger = logging.getLogger(__name__)
-
-ARGUMENTS_SHOWN = 300  # characters of the model's arguments shown in a question: enough to judge, not to flood
 
 
 class Decision(str, Enum):
@@ -100,19 +100,19 @@ class Policy:
         return "runs" if verdict.runs else "refused"
 
 
-def arguments_text(arguments: ToolInput) -> str:
-    """The model's arguments as JSON, cut short: what the person is shown of them."""
-    given = arguments.model_dump(mode="json", exclude_none=True)
-    text = json.dumps(given, ensure_ascii=False)
-    return text if len(text) <= ARGUMENTS_SHOWN else text[: ARGUMENTS_SHOWN - 1] + "…"
+def plain_question(endpoint: Endpoint) -> str:
+    """What the person is asked, in the server's own words: exactly what will happen."""
+    return f"Your AI assistant wants to run “{endpoint.title}”. {endpoint.consequence} Allow it?"
+
+
+def given_arguments(arguments: ToolInput) -> dict[str, Any]:
+    """What the model sent (defaults it left out are not its words)."""
+    return arguments.model_dump(mode="json", exclude_none=True, exclude_unset=True)
 
 
 def question(endpoint: Endpoint, arguments: ToolInput) -> str:
-    """What the person is asked: exactly what will happen, in plain words, the model's words marked as such."""
-    text = f"Your AI assistant wants to run “{endpoint.title}”. {endpoint.consequence} Allow it?"
-    if arguments.model_dump(exclude_none=True):
-        text += f"\n\nWhat the assistant sent (its words, not pieces-mcp's): {arguments_text(arguments)}"
-    return text
+    """The question with the model's arguments as JSON, set apart as the assistant's words (as on the desktop)."""
+    return plain_question(endpoint) + assistant_words(given_arguments(arguments))
 
 
 class Guard:
@@ -123,17 +123,45 @@ class Guard:
         self.mode = settings.confirm
         self.timeout = settings.interactive_timeout
 
-    async def decide(self, endpoint: Endpoint, arguments: ToolInput, asker: Asker) -> Verdict:
+    async def decide(
+        self, endpoint: Endpoint, arguments: ToolInput, asker: Asker, progress: Progress | None = None
+    ) -> Verdict:
         settled = self.policy.settled(endpoint)
         if settled is not None:
             return settled
-        if self.mode in (ConfirmMode.ELICIT, ConfirmMode.CLIENT) and asker.can_ask:
+        if self.mode is ConfirmMode.DESKTOP or (self.mode is ConfirmMode.ELICIT and not asker.can_ask):
+
+            async def ask() -> Verdict:
+                return await self._ask_on_desktop(endpoint, arguments, client_could_ask=asker.can_ask)
+
+            return await with_heartbeat(ask, progress, "the person to answer the dialog on their desktop")
+        if asker.can_ask:
             answer = await asker.ask(question(endpoint, arguments), self.timeout)
             return self._from_client(endpoint, answer)
         return Verdict(
             Decision.NO_ELICITATION,
             f"{endpoint.name} did not run: it needs the person's confirmation, and this MCP client cannot ask "
             f"(it does not support elicitation); to let it run without asking, add "
+            f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
+        )
+
+    async def _ask_on_desktop(self, endpoint: Endpoint, arguments: ToolInput, *, client_could_ask: bool) -> Verdict:
+        """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
+        outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), self.timeout)
+        if outcome.allowed:
+            return Verdict(Decision.CONFIRMED, asked="desktop")
+        if outcome.asked:
+            return Verdict(
+                Decision.DECLINED,
+                f"{endpoint.name} did not run: asked in a dialog on their desktop, {outcome.detail}; "
+                "do not retry unless the person asks for it again.",
+                asked="desktop",
+            )
+        client = "" if client_could_ask else ", this MCP client cannot ask (it does not support elicitation)"
+        return Verdict(
+            Decision.NO_ELICITATION,
+            f"{endpoint.name} did not run: it needs the person's confirmation{client}, and no dialog could be shown "
+            f"on their desktop ({outcome.detail}); to let it run without asking, add "
             f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
         )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -17,20 +19,92 @@ from mcp_types import ElicitRequestParams, ElicitResult, TextContent
 SPIN_INTERVAL_S = 0.15
 
 
+class Spinner:
+    """A spinner on stderr, only for a person watching: a call may wait minutes for a picker or sign-in.
+
+    It stops drawing while the person is asked something, so it never writes over the question.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = sys.stderr.isatty()
+        self.held = False
+
+    async def run(self) -> None:
+        if not self.shown:
+            return
+        try:
+            for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
+                if not self.held:
+                    sys.stderr.write(f"\r{frame} {self.label}")
+                    sys.stderr.flush()
+                await anyio.sleep(SPIN_INTERVAL_S)
+        finally:
+            self._clear()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """No spinner while the body writes to or reads from the terminal."""
+        self.held = True
+        self._clear()
+        try:
+            yield
+        finally:
+            self.held = False
+
+    def _clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+async def read_answer(prompt: str) -> str | None:
+    """One line typed by the person (None at end of input), with the prompt on stderr: stdout is the result's.
+
+    The read runs on a daemon thread, so a Ctrl-C during the question ends the program at once instead of
+    waiting for a line that will never come.
+    """
+    lines: list[str] = []
+    answered = threading.Event()
+
+    def read() -> None:
+        try:
+            lines.append(sys.stdin.readline())
+        finally:
+            answered.set()
+
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    threading.Thread(target=read, name="pieces-mcp answer", daemon=True).start()
+    try:
+        await anyio.to_thread.run_sync(answered.wait, abandon_on_cancel=True)
+    finally:
+        answered.set()  # frees the waiting worker thread when the question is abandoned
+    line = lines[0] if lines else ""
+    return line.strip() if line else None
+
+
 async def call_through_child(
     command: list[str], env: Mapping[str, str], tool: str, arguments: dict[str, Any], assume_yes: bool
 ) -> int:
     """Call `tool`; print the structured result on stdout, or the error sentence on stderr. Exit code 0/1."""
+    spinner = Spinner(f"calling {tool}")
+    nobody_to_ask = False
 
     async def confirm(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        if assume_yes:
-            print(f"{params.message}\n→ yes (--yes)", file=sys.stderr)
-            return ElicitResult(action="accept", content={"confirm": True})
-        if not sys.stdin.isatty():
-            print(f"{params.message}\n→ no (not a terminal; pass --yes to accept)", file=sys.stderr)
-            return ElicitResult(action="decline")
-        answer = await anyio.to_thread.run_sync(lambda: input(f"{params.message} [y/N] ").strip().lower())
-        return ElicitResult(action="accept", content={"confirm": answer in ("y", "yes")})
+        nonlocal nobody_to_ask
+        with spinner.hold():
+            if assume_yes:
+                print(f"{params.message}\n→ yes (--yes)", file=sys.stderr)
+                return ElicitResult(action="accept", content={"confirm": True})
+            if not sys.stdin.isatty():
+                # Nobody was asked, so the server's "the person declined" would not be true: say why instead.
+                nobody_to_ask = True
+                return ElicitResult(action="cancel")
+            answer = await read_answer(f"{params.message}\n[y/N] ")
+        if answer is None:  # end of input (Ctrl-D): the person closed the question
+            return ElicitResult(action="cancel")
+        return ElicitResult(action="accept", content={"confirm": answer.lower() in ("y", "yes")})
 
     server = StdioServerParameters(command=command[0], args=command[1:], env=dict(env))
     try:
@@ -38,7 +112,7 @@ async def call_through_child(
             Client(server, elicitation_callback=confirm, mode="legacy") as client,
             anyio.create_task_group() as group,
         ):
-            group.start_soon(_spin, f"calling {tool}")
+            group.start_soon(spinner.run)
             try:
                 result = await client.call_tool(tool, arguments)
             finally:
@@ -47,22 +121,14 @@ async def call_through_child(
         print(f"pieces-mcp: {exc.message}", file=sys.stderr)
         return 1
     if result.is_error:
-        text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
+        if nobody_to_ask:
+            text = (
+                f"{tool} did not run: it needs your confirmation, and there is no terminal to ask on "
+                "(stdin is not a terminal); pass --yes to allow it."
+            )
+        else:
+            text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
         print(f"pieces-mcp: {text}", file=sys.stderr)
         return 1
     print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     return 0
-
-
-async def _spin(label: str) -> None:
-    """A spinner on stderr, only for a person watching: a call may wait minutes for a picker or sign-in."""
-    if not sys.stderr.isatty():
-        return
-    try:
-        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
-            sys.stderr.write(f"\r{frame} {label}")
-            sys.stderr.flush()
-            await anyio.sleep(SPIN_INTERVAL_S)
-    finally:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()

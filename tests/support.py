@@ -77,7 +77,13 @@ def stop(simulator: SimulatorProcess) -> None:
 
 def server_env(base_url: str | None, **settings: str) -> dict[str, str]:
     """The child's environment: PATH and friends, none of this shell's PIECES_* settings, plus ours."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PIECES_", "COVERAGE"))}
+    # No display either: a test that wants the desktop dialog gives its own (a virtual one), and no other test
+    # may open a dialog on a developer's screen.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIECES_", "COVERAGE")) and key not in ("DISPLAY", "WAYLAND_DISPLAY")
+    }
     if base_url is not None:
         env["PIECES_OS_URL"] = base_url
     env.update(settings)
@@ -95,13 +101,19 @@ class Served:
 
 @asynccontextmanager
 async def serve(
-    base_url: str | None, *, mode: str = "legacy", args: tuple[str, ...] = (), **kwargs: Any
+    base_url: str | None,
+    *,
+    mode: str = "legacy",
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    **kwargs: Any,
 ) -> AsyncIterator[Served]:
     """The real `pieces-mcp serve` process over stdio, with its stderr kept for inspection.
 
-    `kwargs`: PIECES_* settings (as environment variables) and `Client` options (elicitation_callback, ...).
+    `kwargs`: PIECES_* settings (as environment variables) and `Client` options (elicitation_callback, ...);
+    `env`: other environment variables for the server (DISPLAY, ...).
     """
-    settings = {key: str(value) for key, value in kwargs.items() if key.startswith("PIECES_")}
+    settings = {key: str(value) for key, value in kwargs.items() if key.startswith("PIECES_")} | (env or {})
     client_options = {key: value for key, value in kwargs.items() if not key.startswith("PIECES_")}
     params = StdioServerParameters(
         command=SERVER_COMMAND[0], args=[*SERVER_COMMAND[1:], "serve", *args], env=server_env(base_url, **settings)

@@ -66,9 +66,10 @@ def test_call_answers_the_confirmation_with_yes(simulator: SimulatorProcess) -> 
     assert "folder picker window will open" in done.stderr
 
 
-def test_call_without_a_terminal_or_yes_declines(simulator: SimulatorProcess) -> None:
+def test_call_without_a_terminal_or_yes_does_not_run_and_says_why(simulator: SimulatorProcess) -> None:
     done = run("call", "os_restart", base_url=simulator.url)
-    assert done.returncode == 1 and "did not run" in done.stderr
+    assert done.returncode == 1 and "did not run" in done.stderr and "pass --yes" in done.stderr
+    assert "declined" not in done.stderr and "dismissed" not in done.stderr  # nobody was asked
     assert simulator.os_calls("/os/restart") == []
 
 

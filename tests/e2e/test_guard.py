@@ -56,6 +56,7 @@ async def test_yes_runs_the_call_after_asking_in_plain_words(
     assert len(simulator.os_calls(RESTART)) == 1
     [line] = audit_lines(audit)
     assert line["tool"] == "os_restart" and line["decision"] == "confirmed" and line["outcome"] == "ok"
+    assert line["asked"] == "client"
     assert line["duration_ms"] >= 0 and "time" in line
 
 

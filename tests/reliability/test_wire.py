@@ -68,6 +68,7 @@ def test_both_protocol_eras_announce_the_same_true_capabilities(raw: RawServer, 
     meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
     modern = modern_server.request("server/discover", {"_meta": meta})
     assert modern_server.close()[0] == 0
+
     def announced(capabilities: dict[str, Any]) -> dict[str, Any]:  # mcp 2.1 and 2.2 add an empty `experimental`
         return {key: value for key, value in capabilities.items() if value != {}}
 

@@ -10,7 +10,8 @@ import pytest
 
 from pieces_mcp.catalog import BY_NAME, CATALOG
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.guard import ARGUMENTS_SHOWN, AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
+from pieces_mcp.desktop import ARGUMENTS_LIMIT
+from pieces_mcp.guard import AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
 from pieces_mcp.models import FilePickerInput, LinkProviderInput, NoArguments
 
 RESTART = BY_NAME["os_restart"]
@@ -61,20 +62,19 @@ def test_a_denial_says_how_to_allow_the_tool() -> None:
 
 def test_the_question_says_what_will_happen_and_marks_the_arguments_as_the_assistants() -> None:
     text = question(BY_NAME["link_provider"], LinkProviderInput(type="github"))
-    assert "Link an identity provider" in text and "Allow it?" in text
-    assert 'What the assistant sent (its words, not pieces-mcp\'s): {"type": "github"}' in text
+    assert text.startswith("Your AI assistant wants to run “Link an identity provider”.") and "Allow it?" in text
+    assert text.endswith('\n\nWhat the assistant sent (its words, not pieces-mcp\'s):\n{"type": "github"}')
     picker = question(BY_NAME["pick_files"], FilePickerInput(allow_multiple=False, allowed_extensions=["py"]))
     assert "file picker window will open on your desktop" in picker
-    assert '{"allow_multiple": false, "allowed_extensions": ["py"]}' in picker  # JSON, not Python's False
-    assert "Restart PiecesOS" in question(RESTART, NoArguments()) and "assistant sent" not in question(
-        RESTART, NoArguments()
-    )
+    assert picker.endswith('{"allow_multiple": false, "allowed_extensions": ["py"]}')  # JSON, not Python's False
+    assert "assistant sent" not in question(RESTART, NoArguments())
+    assert "assistant sent" not in question(BY_NAME["pick_files"], FilePickerInput())  # defaults are not its words
 
 
 def test_long_arguments_are_cut_short_in_the_question() -> None:
     text = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["x" * 32] * 64))
-    shown = text.split("its words, not pieces-mcp's): ")[1]
-    assert len(shown) == ARGUMENTS_SHOWN and shown.endswith("…")
+    shown = text.split("its words, not pieces-mcp's):\n")[1]
+    assert len(shown) == ARGUMENTS_LIMIT and shown.endswith("…")
 
 
 class FakeAsker:
@@ -110,6 +110,14 @@ def test_only_a_yes_from_the_person_runs(answer: ClientAnswer, runs: bool, said:
 def test_a_settled_mode_never_asks(mode: ConfirmMode) -> None:
     asker = FakeAsker(True)
     assert decide(asker, confirm=mode).asked is None and asker.questions == []
+
+
+def test_desktop_mode_asks_on_the_desktop_even_when_the_client_could_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    asker = FakeAsker(True)
+    verdict = decide(asker, confirm=ConfirmMode.DESKTOP)
+    assert asker.questions == [] and verdict.decision is Decision.NO_ELICITATION and "no dialog" in verdict.reason
 
 
 def test_client_mode_refuses_when_the_client_cannot_ask() -> None:

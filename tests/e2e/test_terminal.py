@@ -1,0 +1,159 @@
+"""`pieces-mcp` in a real pseudo-terminal: what a person at a terminal sees, and Ctrl-C.
+
+The program's stdin and stderr are the terminal (its controlling one, so Ctrl-C is a real SIGINT from the
+line discipline); stdout is a pipe where the result is expected, as in `pieces-mcp call ... > result.json`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.support import SERVER_COMMAND, SimulatorProcess, server_env
+
+pytestmark = pytest.mark.timeout(60)
+
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Terminal:
+    """A program running in a pseudo-terminal; `screen` is everything it has written there so far."""
+
+    def __init__(self, master: int, process: subprocess.Popen[bytes]) -> None:
+        self.master = master
+        self.process = process
+        self.screen = b""
+
+    def read_until(self, text: str, timeout: float = 30) -> bytes:
+        """Wait for `text` on the terminal; returns what came after it, keeping that for the next wait."""
+        wanted = text.encode()
+        deadline = time.monotonic() + timeout
+        while wanted not in self.screen:
+            self._read(deadline - time.monotonic())
+            assert time.monotonic() < deadline, f"{text!r} never appeared; the terminal shows {self.screen!r}"
+        return self.screen.split(wanted, 1)[1]
+
+    def read_for(self, seconds: float) -> bytes:
+        """Everything written during `seconds`: for checking that nothing is written."""
+        before = len(self.screen)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self._read(left)
+        return self.screen[before:]
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait(self, timeout: float) -> int:
+        code = self.process.wait(timeout=timeout)
+        self.read_for(0.1)  # what it wrote last
+        return code
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], max(timeout, 0))
+        if ready:
+            try:
+                self.screen += os.read(self.master, 1 << 16)
+            except OSError:  # the program closed the terminal
+                time.sleep(0.01)
+
+
+def _take_the_terminal() -> None:
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@contextmanager
+def in_terminal(*args: str, stdout_is_terminal: bool = False, **settings: str) -> Iterator[Terminal]:
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, *args],
+        stdin=slave,
+        stdout=slave if stdout_is_terminal else subprocess.PIPE,
+        stderr=slave,
+        env=server_env(None, **settings),
+        start_new_session=True,
+        preexec_fn=_take_the_terminal,
+    )
+    os.close(slave)
+    try:
+        yield Terminal(master, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        os.close(master)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_serve_in_a_terminal_says_it_waits_for_a_client_and_stops_on_the_first_ctrl_c(
+    simulator: SimulatorProcess,
+) -> None:
+    with in_terminal("serve", stdout_is_terminal=True, PIECES_OS_URL=simulator.url) as terminal:
+        terminal.read_until("Ctrl-C stops it.")
+        assert b"waits for an MCP client on stdin" in terminal.screen
+        terminal.type(b"\x03")
+        assert terminal.wait(timeout=5) == 0
+    assert b"Traceback" not in terminal.screen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_serve_in_a_terminal_answers_a_message_typed_there(simulator: SimulatorProcess) -> None:
+    with in_terminal("serve", stdout_is_terminal=True, PIECES_OS_URL=simulator.url) as terminal:
+        terminal.read_until("Ctrl-C stops it.")
+        terminal.type(
+            b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
+            b' "capabilities": {}, "clientInfo": {"name": "a person", "version": "0"}}}\n'
+        )
+        terminal.read_until('"serverInfo"')
+        terminal.type(b"\x04")  # end of input: the server stops as it does when a client goes away
+        assert terminal.wait(timeout=10) == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_call_asks_with_json_arguments_and_nothing_writes_over_the_question(simulator: SimulatorProcess) -> None:
+    simulator.state(picked_files=["/home/ada/notes.md"])
+    with in_terminal(
+        "call", "pick_files", "--json", '{"allow_multiple": false}', PIECES_OS_URL=simulator.url
+    ) as terminal:
+        terminal.read_until("[y/N] ")
+        assert b'{"allow_multiple": false}' in terminal.screen
+        # The spinner draws every 0.15 s: a second of silence shows it stopped for the question.
+        assert terminal.read_for(1.0) == b""
+        terminal.type(b"y\n")
+        assert terminal.process.stdout is not None
+        result = terminal.process.stdout.read().decode()
+        assert terminal.wait(timeout=10) == 0
+    assert '"/home/ada/notes.md"' in result
+    assert not any(frame in result for frame in SPINNER_FRAMES)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_call_answered_no_says_the_person_answered_no(simulator: SimulatorProcess) -> None:
+    with in_terminal("call", "os_restart", PIECES_OS_URL=simulator.url) as terminal:
+        terminal.read_until("[y/N] ")
+        terminal.type(b"n\n")
+        assert terminal.wait(timeout=10) == 1
+    assert b"the person answered no" in terminal.screen
+    assert simulator.os_calls("/os/restart") == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_ctrl_c_at_the_question_stops_call_at_once(simulator: SimulatorProcess) -> None:
+    with in_terminal("call", "os_restart", PIECES_OS_URL=simulator.url) as terminal:
+        terminal.read_until("[y/N] ")
+        terminal.type(b"\x03")
+        assert terminal.wait(timeout=5) == 130
+    assert b"Traceback" not in terminal.screen
+    assert simulator.os_calls("/os/restart") == []
