@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import re
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -98,9 +99,9 @@ def test_doctor_reports_a_healthy_piecesos(any_simulator: SimulatorProcess) -> N
 
 
 def test_doctor_names_the_fix_when_piecesos_is_absent() -> None:
-    closed = start_simulator()
-    stop(closed)
-    done = run("doctor", base_url=closed.url)
+    with socket.socket() as held:  # bound, never listening: refused, and no other process can take the port
+        held.bind(("127.0.0.1", 0))
+        done = run("doctor", base_url=f"http://127.0.0.1:{held.getsockname()[1]}")
     assert done.returncode == 1
     assert "not running" in done.stderr and "start the Pieces desktop app" in done.stderr
 

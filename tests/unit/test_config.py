@@ -89,10 +89,16 @@ def test_remote_url_is_accepted_with_allow_remote() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://localhost:1000", "http://127.0.0.1:39300", "http://[::1]:39300", "127.0.0.5:5323"]
+    ("url", "normalised"),
+    [
+        ("http://localhost:1000", "http://localhost:1000"),
+        ("http://127.0.0.1:39300/", "http://127.0.0.1:39300"),
+        ("http://[::1]:39300", "http://[::1]:39300"),
+        ("127.0.0.5:5323", "http://127.0.0.5:5323"),
+    ],
 )
-def test_loopback_urls_need_no_permission(url: str) -> None:
-    assert load(parse("--base-url", url), {}).base_url is not None
+def test_loopback_urls_need_no_permission(url: str, normalised: str) -> None:
+    assert load(parse("--base-url", url), {}).base_url == normalised
 
 
 @pytest.mark.parametrize("word", ["1", "true", "YES", "On", " true "])
