@@ -229,15 +229,9 @@ def run_simulator(host: str, port: int, api: Any) -> int:
 
 
 def list_tools(settings: Settings) -> int:
-    from pieces_mcp.catalog import CATALOG
     from pieces_mcp.guard import Policy
 
-    policy = Policy(settings)
-    rows = [(endpoint.name, endpoint.risk.value, policy.describe(endpoint)) for endpoint in CATALOG]
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'TOOL':<{width}}  {'RISK':<7}  POLICY")
-    for name, risk, decision in rows:
-        print(f"{name:<{width}}  {risk:<7}  {decision}")
+    print("\n".join(Policy(settings).table()))
     return 0
 
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from pieces_mcp.catalog import BY_NAME, CATALOG, GENERATIONS, Generation
+from pieces_mcp.catalog import BY_NAME, GENERATIONS, Generation
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
@@ -63,8 +63,7 @@ def _print_policy(settings: Settings, policy: Policy) -> None:
     from pieces_mcp.install import configured_clients
 
     print(f"{'policy':<14} confirm={settings.confirm.value}" + (" read-only" if settings.read_only else ""))
-    for endpoint in CATALOG:
-        print(f"  {endpoint.name:<24} {endpoint.risk.value:<8} {policy.describe(endpoint)}")
+    print("\n".join(f"  {line}" for line in policy.table()))
     clients = configured_clients()
     listed = (
         ", ".join(f"{name} ({path})" for name, path in clients) or "none yet: run `pieces-mcp install --client NAME`"

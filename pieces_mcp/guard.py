@@ -99,6 +99,13 @@ class Policy:
             return "asks the person"
         return "runs" if verdict.runs else "refused"
 
+    def table(self) -> list[str]:
+        """Every tool, its risk class and what this policy does with it: for `pieces-mcp tools` and `doctor`."""
+        rows = [("TOOL", "RISK", "POLICY")]
+        rows += [(endpoint.name, endpoint.risk.value, self.describe(endpoint)) for endpoint in CATALOG]
+        width = max(len(name) for name, _, _ in rows)
+        return [f"{name:<{width}}  {risk:<7}  {decision}" for name, risk, decision in rows]
+
 
 def plain_question(endpoint: Endpoint) -> str:
     """What the person is asked, in the server's own words: exactly what will happen."""
