@@ -278,12 +278,15 @@ def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | No
 
 
 def to_environment(settings: Settings) -> dict[str, str]:
-    """The settings that differ from the defaults, as environment variables that `load` reads back the same."""
+    """Every setting as its environment variable (empty for none), so a child reads exactly these settings.
+
+    Complete on purpose: a variable the person set in their shell must not leak through where a flag put the
+    default back (`PIECES_MCP_TIMEOUT=5 pieces-mcp call --timeout 10 ...`).
+    """
     env = {}
     for name, option in options():
         value = getattr(settings, name)
-        if value != default_of(name):
-            env[option.env] = option.unparse(value)
+        env[option.env] = "" if value is None else option.unparse(value)
     return env
 
 
