@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # After a restart's 204, how long PiecesOS gets to actually go away before we call it "never left".
 RESTART_GRACE_S = 2.0
+# How long `os_restart` waits for PiecesOS to answer again: its own bound, not --timeout, because a real
+# restart (an update install above all) takes longer than an ordinary call. The vendor CLI waits up to
+# 5 minutes after an update restart (pieces-app/cli-agent src/pieces/core/update_pieces_os.py,
+# RECONNECT_TIMEOUT); 60 s stays inside the ~60 s after which some MCP clients cancel a call.
+RESTART_COMEBACK_S = 60.0
 POLL_INTERVAL_S = 0.1
 # Few idle connections: httpcore 1.0's pool walks every idle connection once per idle connection on each
 # request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
@@ -115,9 +120,9 @@ class PiecesOS:
             ) from None
 
     async def _call(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Any:
-        response = await self._send_endpoint(endpoint, body)
         if endpoint.restarts:
-            return await self._wait_for_comeback()
+            return await self._restart(endpoint, body)
+        response = await self._send_endpoint(endpoint, body)
         if not response.content:
             return None
         try:
@@ -129,15 +134,24 @@ class PiecesOS:
             ) from None
 
     async def _send_endpoint(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Reply:
-        """Send to the generation that answers: a 404 on a path that moved means try the other one."""
+        """Send to the generation that answers: a 404 on a path that moved means try the next generation's.
+
+        The generation that answered is remembered and tried first from then on. Generations that share
+        a path are one try (v10 and current differ in answers, not in where the pickers are).
+        """
         if not endpoint.moved_between_generations:
             return await self._send(endpoint.method, endpoint.path_for("current"), body, endpoint.name)
         order = sorted(GENERATIONS, key=lambda generation: generation != self.generation)
+        tries: dict[str, Generation] = {}
         for generation in order:
+            tries.setdefault(endpoint.path_for(generation), generation)
+        last = list(tries)[-1]
+        for path, generation in tries.items():
+            wire_body = endpoint.input_model.body_for_generation(body, generation)
             try:
-                response = await self._send(endpoint.method, endpoint.path_for(generation), body, endpoint.name)
+                response = await self._send(endpoint.method, path, wire_body, endpoint.name)
             except BadStatus as exc:
-                if exc.status == 404 and generation != order[-1]:
+                if exc.status == 404 and path != last:
                     continue
                 raise
             if self.generation != generation:
@@ -192,16 +206,30 @@ class PiecesOS:
             raise _status_error(reply, response.reason_phrase, what)
         return reply
 
-    async def _wait_for_comeback(self) -> dict[str, Any]:
-        """After a restart's 204: wait for PiecesOS to go away, then to answer health again.
+    async def _restart(self, endpoint: Endpoint, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Ask PiecesOS to restart, then wait for it to answer again.
 
-        Gives up a little before the call's own deadline, so "it did not come back" is an answer, not a timeout.
+        A connection dropped or reset before the 204 arrives means PiecesOS went down as asked, not a
+        failure: the vendor CLI's `pieces restart` ignores exactly that error (urllib3's MaxRetryError
+        around `os_restart()`) and then polls health (pieces-app/cli-agent, the `restart` command).
+        """
+        try:
+            await self._send_endpoint(endpoint, body)
+        except ConnectionLost:
+            logger.info("the connection closed during the restart request: PiecesOS is going down")
+            return await self._wait_for_comeback(already_down=True)
+        return await self._wait_for_comeback(already_down=False)
+
+    async def _wait_for_comeback(self, *, already_down: bool) -> dict[str, Any]:
+        """Wait for PiecesOS to go away (unless it already has), then to answer health again.
+
+        Bounded by RESTART_COMEBACK_S, not by the call's --timeout: shielded, so the ordinary deadline
+        around the call does not cut a restart short; past the bound "it did not come back" is the answer.
         """
         started = time.monotonic()
         base_url = self.base_url or ""
-        margin = anyio.current_effective_deadline() - anyio.current_time() - 0.25
-        with anyio.move_on_after(max(0.0, margin)):
-            went_down = False
+        with anyio.CancelScope(shield=True), anyio.move_on_after(RESTART_COMEBACK_S):
+            went_down = already_down
             while not went_down and time.monotonic() - started < RESTART_GRACE_S:
                 went_down = not await discovery.is_healthy(self.http, base_url)
                 if not went_down:
