@@ -299,9 +299,7 @@ class RestartOutcome(Answer):
     """`os_restart` answers 204; the tool then waits for PiecesOS to come back."""
 
     restarted: bool = Field(description="PiecesOS accepted the restart.")
-    back_online: bool = Field(
-        description="PiecesOS answered its health check again within the restart's bound (60 s)."
-    )
+    back_online: bool = Field(description="PiecesOS answered its health check again within the restart's bound (60 s).")
     downtime_ms: int | None = Field(description="How long PiecesOS was unreachable; null when it did not come back.")
     base_url: str | None = Field(description="Where PiecesOS answers after the restart.")
 

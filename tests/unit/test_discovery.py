@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,23 @@ from pieces_mcp import discovery
 from pieces_mcp.simulator import start_in_thread
 
 # The discovery range is machine-wide: these tests take it one at a time, across xdist workers too.
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), pytest.mark.usefixtures("discovery_ports")]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), pytest.mark.usefixtures("discovery_ports", "home")]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home directory of the test's own: no real PiecesOS port file is read."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))
+    return tmp_path
+
+
+def announce(home: Path, text: str) -> None:
+    """Write the port file PiecesOS writes, with `text` in it."""
+    path = discovery.port_file()
+    assert path.is_relative_to(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 @contextmanager
@@ -76,3 +93,47 @@ async def test_an_open_port_that_is_not_piecesos_is_skipped() -> None:
     finally:
         other.should_exit = True
         thread.join(5)
+
+
+async def test_the_port_in_the_port_file_wins_over_the_range(home: Path) -> None:
+    with simulators_on(39300), start_in_thread(port=0) as announced:
+        announce(home, f"{announced.port}\n")
+        async with httpx.AsyncClient() as http:
+            assert await discovery.discover(http) == announced.url
+
+
+@pytest.mark.parametrize("text", [None, "", "null", "not a port", "-1", "70000", "39300 39301"])
+async def test_a_missing_empty_null_or_junk_port_file_means_scanning(home: Path, text: str | None) -> None:
+    if text is not None:
+        announce(home, text)
+    with simulators_on(39305):
+        async with httpx.AsyncClient() as http:
+            assert await discovery.discover(http) == "http://127.0.0.1:39305"
+
+
+async def test_a_port_file_naming_a_dead_port_means_scanning(home: Path) -> None:
+    with start_in_thread(port=0) as gone:
+        port = gone.port
+    announce(home, str(port))
+    with simulators_on(39306):
+        async with httpx.AsyncClient() as http:
+            assert await discovery.discover(http) == "http://127.0.0.1:39306"
+
+
+@pytest.mark.parametrize(
+    ("platform", "parts"),
+    [
+        ("darwin", ("Library", "com.pieces.os", "production", "Config", ".port.txt")),
+        ("linux", ("Documents", "com.pieces.os", "production", "Config", ".port.txt")),
+        ("win32", ("Documents", "com.pieces.os", "production", "Config", ".port.txt")),
+    ],
+)
+def test_the_port_file_is_where_the_vendor_reads_it(home: Path, platform: str, parts: tuple[str, ...]) -> None:
+    assert discovery.port_file(platform) == home.joinpath(*parts)
+
+
+@pytest.mark.parametrize(("status", "text", "healthy"), [(200, "OK:5f0c", True), (200, "", True), (503, "ok", False)])
+async def test_any_200_from_health_is_healthy(status: int, text: str, healthy: bool) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, text=text))
+    async with httpx.AsyncClient(transport=transport) as http:
+        assert await discovery.is_healthy(http, "http://127.0.0.1:39300") is healthy
