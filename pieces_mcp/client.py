@@ -79,9 +79,8 @@ class PiecesOS:
             if found is None:
                 self.base_url = None
                 raise NotRunning(
-                    "PiecesOS is not running: nothing answered on ports 39300-39333, 1000 or 5323; "
-                    + NOT_FOUND_HINT
-                    + "."
+                    f"PiecesOS is not running: nothing answered at the port in {discovery.port_file()}, "
+                    "on ports 39300-39333, 1000 or 5323; " + NOT_FOUND_HINT + "."
                 )
             if found != self.base_url:
                 logger.info("PiecesOS found at %s", found)

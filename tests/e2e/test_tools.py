@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from pieces_os_client.models.os_device_information_returnable import OSDeviceInf
 from pieces_os_client.models.os_permissions import OSPermissions
 from pieces_os_client.models.os_server_update_status import OSServerUpdateStatus
 
+from pieces_mcp import discovery
 from pieces_mcp.catalog import CATALOG
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, structured, text_of
@@ -112,3 +114,17 @@ async def test_a_bad_argument_is_a_plain_sentence(simulator: SimulatorProcess) -
     assert missing.is_error and "type: Field required" in text_of(missing)
     assert not good.is_error
     assert simulator.os_calls("/os/filesystem/files/pick") == [] and simulator.os_calls("/os/link_provider") == []
+
+
+async def test_serve_finds_a_piecesos_announced_only_by_its_port_file(
+    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session simulator listens on a free port outside 39300-39333: only the port file can point at it.
+    monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits it: its Path.home() is tmp_path
+    port_file = discovery.port_file()
+    port_file.parent.mkdir(parents=True)
+    port_file.write_text(simulator.url.rsplit(":", 1)[1])
+    async with serve(None) as served:
+        found = await served.client.call_tool("os_device_information", {})
+    assert not found.is_error, text_of(found)
+    assert simulator.os_calls("/os/device/information")
