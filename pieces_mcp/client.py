@@ -1,4 +1,4 @@
-"""The PiecesOS client: one pooled `httpx.AsyncClient`, discovery, both API generations, error mapping."""
+"""The PiecesOS client: one pooled `httpx.AsyncClient`, discovery, the three API generations, error mapping."""
 
 from __future__ import annotations
 

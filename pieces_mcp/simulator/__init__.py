@@ -1,6 +1,6 @@
 """A PiecesOS simulator: the OS API of the catalog's endpoints, with state and fault injection.
 
-It serves on loopback like the real thing (both API generations, `/.well-known/*`), so the MCP
+It serves on loopback like the real thing (one of three API generations, `/.well-known/*`), so the MCP
 server, its tests and anyone without PiecesOS can run against it. Tests drive it through the
 `/_simulator/` control API (see `pieces_mcp.simulator.control`): reset, the call log, state, faults.
 
