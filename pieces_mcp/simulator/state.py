@@ -100,6 +100,7 @@ class SimState:
 
     def public(self) -> dict[str, Any]:
         """The controllable part, as `GET /_simulator/state` shows it."""
+        self.download_progress()  # a download that has finished by now shows as READY_TO_RESTART
         return {
             "signed_in": self.signed_in,
             "picked_files": self.picked_files,
@@ -157,8 +158,8 @@ class FaultSpec(_Strict):
     """Body of `POST /_simulator/faults`: how the next `times` requests to `path` are answered.
 
     An answer (`status`, default 500, with `body`) replaces the endpoint's behaviour; `drop` closes
-    the connection without answering; a `delay_ms` alone delays the normal answer. `times: 0` lasts
-    until reset.
+    the connection before a usable answer (see `app.drop_connection`); a `delay_ms` alone delays the
+    normal answer. `times: 0` lasts until reset.
     """
 
     path: str = Field(pattern=r"^/")

@@ -369,6 +369,18 @@ def test_sign_out_then_sign_in_toggles_signed_in(client: httpx.Client) -> None:
     assert users["iterable"][0]["id"] == profile["id"]
 
 
+def test_signing_in_while_signed_in_answers_the_same_user(client: httpx.Client) -> None:
+    first, again = call(client, "sign_into_os").json(), call(client, "sign_into_os").json()
+    assert again["id"] == first["id"]
+    assert client.get("/_simulator/state").json()["signed_in"] is True
+
+
+def test_signing_out_while_signed_out_answers_the_known_users_again(client: httpx.Client) -> None:
+    first, again = call(client, "sign_out_of_os"), call(client, "sign_out_of_os")
+    assert again.status_code == 200 and again.json()["iterable"] == first.json()["iterable"]
+    assert client.get("/_simulator/state").json()["signed_in"] is False
+
+
 @pytest.mark.parametrize("name", ["sign_into_os", "sign_out_of_os", "link_provider"])
 def test_every_profile_answer_carries_every_secret_marker(client: httpx.Client, name: str) -> None:
     text = call(client, name).text

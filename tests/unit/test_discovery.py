@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from pieces_mcp import discovery
-from pieces_mcp.simulator import start_in_thread
+from pieces_mcp.simulator import REAL_PORTS, start_in_thread
 
 # The discovery range is machine-wide: these tests take it one at a time, across xdist workers too.
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60), pytest.mark.usefixtures("discovery_ports", "home")]
@@ -137,3 +138,18 @@ async def test_any_200_from_health_is_healthy(status: int, text: str, healthy: b
     transport = httpx.MockTransport(lambda request: httpx.Response(status, text=text))
     async with httpx.AsyncClient(transport=transport) as http:
         assert await discovery.is_healthy(http, "http://127.0.0.1:39300") is healthy
+
+
+async def test_a_current_simulator_on_real_ports_takes_the_first_free_one_of_the_range() -> None:
+    with simulators_on(39300), start_in_thread(api="current", port=REAL_PORTS) as real:
+        assert real.port == 39301
+        async with httpx.AsyncClient() as http:
+            assert await discovery.discover(http) == "http://127.0.0.1:39300"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="5323 is the Linux port; 1000 may need privileges")
+async def test_a_piecesos_10_simulator_on_its_real_port_is_found_by_the_older_ports() -> None:
+    with start_in_thread(api="v10", port=REAL_PORTS) as real:
+        assert real.port == 5323
+        async with httpx.AsyncClient() as http:
+            assert await discovery.discover(http) == "http://127.0.0.1:5323"
