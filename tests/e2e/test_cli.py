@@ -112,6 +112,18 @@ def test_doctor_finds_piecesos_by_discovery() -> None:
     assert "http://127.0.0.1:39322 (discovered)" in done.stdout
 
 
+@pytest.mark.usefixtures("discovery_ports")
+def test_a_simulator_on_real_ports_listens_where_that_piecesos_does() -> None:
+    real = start_simulator("--api", "current", "--port", "real")
+    try:
+        done = run("doctor")
+    finally:
+        stop(real)
+    assert 39300 <= int(real.url.rsplit(":", 1)[1]) <= 39333
+    assert done.returncode == 0, done.stderr
+    assert f"{real.url} (discovered)" in done.stdout and re.search(r"^API\s+current$", done.stdout, re.MULTILINE)
+
+
 @pytest.mark.anyio
 async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> None:
     async with serve(simulator.url) as served:

@@ -74,6 +74,7 @@ async def test_every_tool_answers_in_every_api_generation(any_simulator: Simulat
     assert results["os_device_information"]["name"]
     # One normalised shape whichever generation answered: CPUs, GPUs and RAM are always there.
     hardware = results["os_device_information"]["hardware"]
+    assert set(hardware) == {"cpus", "gpus", "ram"}
     assert hardware["cpus"][0]["name"] and hardware["gpus"][0]["name"] and hardware["ram"]["memory"] == 65536
     assert results["os_permissions_request"]["processing"]["vision"] is True
     assert results["os_update_check"]["status"] == "UP_TO_DATE"
