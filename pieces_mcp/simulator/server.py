@@ -113,6 +113,7 @@ class _Runner:
                 await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
                 sock.close()  # uvicorn closed it already; closing twice is harmless
                 sock = await self._rebind()
+                self.port = sock.getsockname()[1]
         finally:
             self.sim.restarter = None
             await self._stop_all()
@@ -150,6 +151,12 @@ class _Runner:
         self.restart_requested.set()
 
     async def _rebind(self) -> socket.socket:
+        """The socket to come back on: the same port, or the one `restart_port` asked for (once)."""
+        moved_to, self.sim.state.restart_port = self.sim.state.restart_port, None
+        if moved_to == REAL_PORTS:
+            return _bind_first_free(self.host, WIRE[self.sim.api].real_ports)
+        if moved_to is not None:
+            return _bind(self.host, moved_to)
         for _ in range(_REBIND_ATTEMPTS - 1):
             try:
                 return _bind(self.host, self.port)

@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -38,6 +38,9 @@ class SimState:
     # How long an update takes to download once a check has found it (AVAILABLE -> DOWNLOADING -> READY).
     update_download_ms: int = 1000
     restart_downtime_ms: int = 300
+    # Where PiecesOS comes back after the next restart: None for the same port, REAL_PORTS (-1) for the
+    # first free of its generation's real ports; PiecesOS 11 may come back on another port of its range.
+    restart_port: int | None = None
     # 0 by default so tests stay fast; a person takes seconds to minutes.
     pick_delay_ms: int = 0
     vision: bool = False
@@ -109,6 +112,7 @@ class SimState:
             "update_download_ms": self.update_download_ms,
             "version": self.version,
             "restart_downtime_ms": self.restart_downtime_ms,
+            "restart_port": "real" if self.restart_port == -1 else self.restart_port,
             "pick_delay_ms": self.pick_delay_ms,
             "permissions": {"vision": self.vision, "accessibility": self.accessibility},
             "linked_providers": [kind for kind, _ in self.providers],
@@ -150,6 +154,8 @@ class StatePatch(_Strict):
     update_status: UpdatingStatusValue | None = None
     update_download_ms: int | None = Field(default=None, ge=0, le=3_600_000)
     restart_downtime_ms: int | None = Field(default=None, ge=0, le=600_000)
+    # A port, or "real": the first free of the generation's real PiecesOS ports.
+    restart_port: Annotated[int, Field(ge=1, le=65535)] | Literal["real"] | None = None
     pick_delay_ms: int | None = Field(default=None, ge=0, le=3_600_000)
     permissions: PermissionsPatch | None = None
 
@@ -259,6 +265,8 @@ class Simulator:
             state.update_status, state.download_started = patch.update_status, None
         if patch.restart_downtime_ms is not None:
             state.restart_downtime_ms = patch.restart_downtime_ms
+        if patch.restart_port is not None:
+            state.restart_port = -1 if patch.restart_port == "real" else patch.restart_port
         if patch.pick_delay_ms is not None:
             state.pick_delay_ms = patch.pick_delay_ms
         if patch.permissions is not None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
 import pytest
 
+from pieces_mcp import discovery
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, start_simulator, stop, structured, text_of
 
@@ -120,6 +122,27 @@ async def test_a_restart_whose_connection_drops_is_a_restart_not_an_error(simula
     assert not outcome.is_error, text_of(outcome)
     assert structured(outcome)["back_online"] is True and isinstance(structured(outcome)["downtime_ms"], int)
     assert len(simulator.os_calls("/os/restart")) == 1  # asked once: no second restart
+
+
+@pytest.mark.usefixtures("discovery_ports")
+async def test_a_restart_that_comes_back_on_another_port_is_found_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    piecesos = start_simulator()  # its own: it moves
+    try:
+        monkeypatch.setenv("HOME", str(tmp_path))  # announced only by its port file, as PiecesOS does
+        port_file = discovery.port_file()
+        port_file.parent.mkdir(parents=True)
+        port_file.write_text(piecesos.url.rsplit(":", 1)[1])
+        piecesos.state(restart_port="real", restart_downtime_ms=300)
+        async with serve(None, **ALLOW) as served:
+            outcome = structured(await served.client.call_tool("os_restart", {}))
+            after = await served.client.call_tool("os_permissions", {})
+    finally:
+        stop(piecesos)
+    assert outcome["back_online"] is True and outcome["downtime_ms"] >= 300
+    assert outcome["base_url"] != piecesos.url and 39300 <= int(outcome["base_url"].rsplit(":", 1)[1]) <= 39333
+    assert not after.is_error, text_of(after)
 
 
 async def test_an_update_goes_from_available_to_installed_through_the_tools(simulator: SimulatorProcess) -> None:
