@@ -195,8 +195,8 @@ CATALOG: tuple[Endpoint, ...] = (
         name="sign_into_os",
         title="Sign in to Pieces",
         description=(
-            "Start the Pieces sign-in flow: a browser window opens for the person to sign in. Returns the "
-            "signed-in user's identity (id, email, name, username; never keys or tokens)." + _CONFIRM_NOTE
+            "Start the Pieces sign-in flow: a browser window opens for the person to sign in. Returns who is "
+            "signed in afterwards (id, email, name, username; never keys or tokens)." + _CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_in",
@@ -212,7 +212,8 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Sign out of Pieces",
         description=(
             "Sign the person out of their Pieces account in PiecesOS. Cloud features stop until they sign in "
-            "again. Returns the users PiecesOS still knows. Only when the person asked for it." + _CONFIRM_NOTE
+            "again. Afterwards nobody is signed in; the result lists the accounts PiecesOS still remembers on "
+            "this machine (signed out). Only when the person asked for it." + _CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_out",
