@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _simulator_port(text: str) -> int:
-    from pieces_mcp.simulator.server import REAL_PORTS
+    from pieces_mcp.simulator.generations import REAL_PORTS
 
     if text == "real":
         return REAL_PORTS

@@ -24,6 +24,9 @@ from pieces_mcp.catalog import Generation
 from pieces_mcp.models import UpdatingStatusValue
 from pieces_mcp.simulator.profiles import SIMULATOR_VERSION
 
+# A port number meaning "the generation's real PiecesOS ports, the first one free" (`WireGeneration.real_ports`).
+REAL_PORTS = -1
+
 _ALL_STATUSES = frozenset(get_args(UpdatingStatusValue))
 # UPDATE_VIA_MICROSOFT_STORE arrived with client 5.0.0 (models/updating_status_enum.py).
 _OLDER_STATUSES = _ALL_STATUSES - {"UPDATE_VIA_MICROSOFT_STORE"}

@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 
 from pieces_mcp.catalog import Generation
 from pieces_mcp.simulator.app import create_app, simulator_of
-from pieces_mcp.simulator.generations import WIRE
+from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ _BACKLOG = 128
 _REBIND_ATTEMPTS = 100  # x 50 ms: the port can stay busy for a moment after the old socket closed
 _STOP_TIMEOUT_S = 5.0
 _READY_TIMEOUT_S = 30.0
-# `port` value meaning "this generation's real PiecesOS port, the first one free".
-REAL_PORTS = -1
 
 
 def _bind(host: str, port: int) -> socket.socket:

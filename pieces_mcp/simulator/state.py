@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pieces_mcp.catalog import Generation
 from pieces_mcp.models import UpdatingStatusValue
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.generations import WIRE
+from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 
 
 def _now() -> datetime:
@@ -38,8 +38,8 @@ class SimState:
     # How long an update takes to download once a check has found it (AVAILABLE -> DOWNLOADING -> READY).
     update_download_ms: int = 1000
     restart_downtime_ms: int = 300
-    # Where PiecesOS comes back after the next restart: None for the same port, REAL_PORTS (-1) for the
-    # first free of its generation's real ports; PiecesOS 11 may come back on another port of its range.
+    # Where PiecesOS comes back after the next restart: None for the same port, REAL_PORTS for the first
+    # free of its generation's real ports; PiecesOS 11 may come back on another port of its range.
     restart_port: int | None = None
     # 0 by default so tests stay fast; a person takes seconds to minutes.
     pick_delay_ms: int = 0
@@ -112,7 +112,7 @@ class SimState:
             "update_download_ms": self.update_download_ms,
             "version": self.version,
             "restart_downtime_ms": self.restart_downtime_ms,
-            "restart_port": "real" if self.restart_port == -1 else self.restart_port,
+            "restart_port": "real" if self.restart_port == REAL_PORTS else self.restart_port,
             "pick_delay_ms": self.pick_delay_ms,
             "permissions": {"vision": self.vision, "accessibility": self.accessibility},
             "linked_providers": [kind for kind, _ in self.providers],
@@ -266,7 +266,7 @@ class Simulator:
         if patch.restart_downtime_ms is not None:
             state.restart_downtime_ms = patch.restart_downtime_ms
         if patch.restart_port is not None:
-            state.restart_port = -1 if patch.restart_port == "real" else patch.restart_port
+            state.restart_port = REAL_PORTS if patch.restart_port == "real" else patch.restart_port
         if patch.pick_delay_ms is not None:
             state.pick_delay_ms = patch.pick_delay_ms
         if patch.permissions is not None:
