@@ -201,7 +201,11 @@ def run_simulator(host: str, port: int, api: Any) -> int:
 
     _configure_logging("WARNING")
     with suppress(KeyboardInterrupt):
-        anyio.run(serve_simulator, host, port, api, ready)
+        try:
+            anyio.run(serve_simulator, host, port, api, ready)
+        except OSError as exc:  # the port is taken, or none of the real ports is free
+            print(f"pieces-mcp simulator: cannot listen on {host}: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
