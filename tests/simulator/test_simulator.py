@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import concurrent.futures
 import errno
@@ -10,6 +11,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -499,3 +501,19 @@ def test_the_app_works_in_process() -> None:
 def test_create_app_rejects_an_unknown_generation() -> None:
     with pytest.raises(ValueError, match="api must be one of"):
         create_app("future")  # type: ignore[arg-type]
+
+
+def test_the_simulator_uses_only_uvicorns_documented_entry_points() -> None:
+    # uvicorn documents `uvicorn.Config` and `uvicorn.Server` (with `serve()` and `should_exit`) for
+    # running a server from code; its submodules (protocol classes, server state) are internals.
+    used: set[str] = set()
+    for source in Path(create_app.__code__.co_filename).parent.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("uvicorn"):
+                used.add(f"from {node.module} import")
+            elif isinstance(node, ast.Import):
+                used.update(f"import {alias.name}" for alias in node.names if alias.name.startswith("uvicorn."))
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "uvicorn":
+                used.add(f"uvicorn.{node.attr}")
+    assert used == {"uvicorn.Config", "uvicorn.Server"}
