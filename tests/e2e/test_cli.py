@@ -103,13 +103,13 @@ def test_doctor_names_the_fix_when_piecesos_is_absent() -> None:
 
 @pytest.mark.usefixtures("discovery_ports")
 def test_doctor_finds_piecesos_by_discovery() -> None:
-    moved = start_simulator("--port", "39322")
+    moved = start_simulator("--port", "39323")
     try:
         done = run("doctor")
     finally:
         stop(moved)
     assert done.returncode == 0, done.stderr
-    assert "http://127.0.0.1:39322 (discovered)" in done.stdout
+    assert "http://127.0.0.1:39323 (discovered)" in done.stdout
 
 
 @pytest.mark.usefixtures("discovery_ports")
