@@ -13,8 +13,11 @@ from typing import Any, Literal
 
 from pieces_mcp import models
 
-Generation = Literal["current", "seed"]
-GENERATIONS: tuple[Generation, ...] = ("current", "seed")
+# The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
+# `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).
+# Newest first: the order a client tries them in when it does not yet know.
+Generation = Literal["current", "v10", "seed"]
+GENERATIONS: tuple[Generation, ...] = ("current", "v10", "seed")
 
 
 class Risk(str, Enum):
@@ -110,9 +113,12 @@ CATALOG: tuple[Endpoint, ...] = (
         name="os_update_check",
         title="Check for a PiecesOS update",
         description=(
-            "Ask PiecesOS whether an update exists. status is one of UP_TO_DATE, AVAILABLE (not yet "
-            "downloaded), DOWNLOADING (with percentage), READY_TO_RESTART (os_restart installs it), "
-            "REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE or UNKNOWN. Does not install anything."
+            "Ask PiecesOS whether an update exists. status is one of UP_TO_DATE, AVAILABLE (found; checking "
+            "starts the download), DOWNLOADING (percentage shows progress), READY_TO_RESTART (downloaded: "
+            "os_restart installs it), REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE or UNKNOWN "
+            "(status_raw then holds what PiecesOS said). To update: check; while AVAILABLE or DOWNLOADING, check "
+            "again every few seconds to follow the download; at READY_TO_RESTART, ask the person, and only with "
+            "their confirmation call os_restart to install. This tool itself never installs anything."
         ),
         method="POST",
         path="/os/update/check",
@@ -168,7 +174,7 @@ CATALOG: tuple[Endpoint, ...] = (
             "(empty if they close it). Use it when you need the person to point at files." + _CONFIRM_NOTE
         ),
         method="POST",
-        path={"current": "/os/filesystem/files/pick", "seed": "/os/files/pick"},
+        path={"current": "/os/filesystem/files/pick", "v10": "/os/filesystem/files/pick", "seed": "/os/files/pick"},
         input_model=models.FilePickerInput,
         output_model=models.PickedPaths,
         risk=Risk.GUARDED,
@@ -185,7 +191,11 @@ CATALOG: tuple[Endpoint, ...] = (
             "(empty if they close it)." + _CONFIRM_NOTE
         ),
         method="POST",
-        path={"current": "/os/filesystem/folders/pick", "seed": "/os/folders/pick"},
+        path={
+            "current": "/os/filesystem/folders/pick",
+            "v10": "/os/filesystem/folders/pick",
+            "seed": "/os/folders/pick",
+        },
         input_model=models.NoArguments,
         output_model=models.PickedPaths,
         risk=Risk.GUARDED,
@@ -198,8 +208,8 @@ CATALOG: tuple[Endpoint, ...] = (
         name="sign_into_os",
         title="Sign in to Pieces",
         description=(
-            "Start the Pieces sign-in flow: a browser window opens for the person to sign in. Returns the "
-            "signed-in user's identity (id, email, name, username; never keys or tokens)." + _CONFIRM_NOTE
+            "Start the Pieces sign-in flow: a browser window opens for the person to sign in. Returns who is "
+            "signed in afterwards (id, email, name, username; never keys or tokens)." + _CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_in",
@@ -215,7 +225,8 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Sign out of Pieces",
         description=(
             "Sign the person out of their Pieces account in PiecesOS. Cloud features stop until they sign in "
-            "again. Returns the users PiecesOS still knows. Only when the person asked for it." + _CONFIRM_NOTE
+            "again. Afterwards nobody is signed in; the result lists the accounts PiecesOS still remembers on "
+            "this machine (signed out). Only when the person asked for it." + _CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_out",

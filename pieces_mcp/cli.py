@@ -21,6 +21,8 @@ logger = logging.getLogger("pieces_mcp")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pieces_mcp.catalog import GENERATIONS  # here: importing the catalog loads pydantic (~0.1 s)
+
     parser = argparse.ArgumentParser(
         prog="pieces-mcp",
         description="MCP server for PiecesOS: every OS endpoint as a typed tool, behind a confirmation guard.",
@@ -42,8 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulator = commands.add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first")
     simulator.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    simulator.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default 0)")
-    simulator.add_argument("--api", choices=("seed", "current"), default="current", help="API generation to serve")
+    simulator.add_argument(
+        "--port",
+        type=_simulator_port,
+        default=0,
+        help="port to listen on; 0 picks a free one; 'real' the first free of the generation's real PiecesOS "
+        "ports (39300-39333 for current; 1000, or 5323 on Linux, for v10 and seed) (default 0)",
+    )
+    simulator.add_argument(
+        "--api",
+        choices=GENERATIONS,
+        default="current",
+        help="API generation to serve: seed (client 2.2.0), v10 (PiecesOS 10), current (PiecesOS 11+)",
+    )
 
     tools = commands.add_parser("tools", help="list the tools, their risk class and what the policy does with them")
     add_arguments(tools)
@@ -63,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--config", help="the configuration file to edit (default: the client's usual place)")
     install.add_argument("--dry-run", action="store_true", help="print the resulting file instead of writing it")
     return parser
+
+
+def _simulator_port(text: str) -> int:
+    from pieces_mcp.simulator.generations import REAL_PORTS
+
+    if text == "real":
+        return REAL_PORTS
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number nor 'real'") from None
+    if not 0 <= port < 65536:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
 
 
 def _add_simulate(parser: argparse.ArgumentParser, text: str) -> None:
@@ -224,7 +251,11 @@ def run_simulator(host: str, port: int, api: Any) -> int:
 
     _configure_logging("WARNING")
     with suppress(KeyboardInterrupt):
-        anyio.run(serve_simulator, host, port, api, ready)
+        try:
+            anyio.run(serve_simulator, host, port, api, ready)
+        except OSError as exc:  # the port is taken, or none of the real ports is free
+            print(f"pieces-mcp simulator: cannot listen on {host}: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

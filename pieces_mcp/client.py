@@ -1,4 +1,4 @@
-"""The PiecesOS client: one pooled `httpx.AsyncClient`, discovery, both API generations, error mapping."""
+"""The PiecesOS client: one pooled `httpx.AsyncClient`, discovery, the three API generations, error mapping."""
 
 from __future__ import annotations
 
@@ -77,9 +77,8 @@ class PiecesOS:
             if found is None:
                 self.base_url = None
                 raise NotRunning(
-                    "PiecesOS is not running: nothing answered on ports 39300-39333, 1000 or 5323; "
-                    + NOT_FOUND_HINT
-                    + "."
+                    f"PiecesOS is not running: nothing answered at the port in {discovery.port_file()}, "
+                    "on ports 39300-39333, 1000 or 5323; " + NOT_FOUND_HINT + "."
                 )
             if found != self.base_url:
                 logger.info("PiecesOS found at %s", found)
@@ -100,6 +99,9 @@ class PiecesOS:
         """The one place that decides how long a call may take: its seconds and the option that sets them."""
         if endpoint.wait is Wait.INTERACTIVE:
             return self.settings.interactive_timeout, "--interactive-timeout"
+        if endpoint.restarts:
+            # The request, then the wait for PiecesOS to come back under its own bound (`_wait_for_comeback`).
+            return self.settings.timeout + self.settings.restart_timeout, "--timeout plus --restart-timeout"
         return self.settings.timeout, "--timeout"
 
     async def call(self, endpoint: Endpoint, arguments: ToolInput) -> Answer:
@@ -123,9 +125,9 @@ class PiecesOS:
             ) from None
 
     async def _call(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Any:
-        response = await self._send_endpoint(endpoint, body)
         if endpoint.restarts:
-            return await self._wait_for_comeback()
+            return await self._restart(endpoint, body)
+        response = await self._send_endpoint(endpoint, body)
         if not response.content:
             return None
         try:
@@ -137,15 +139,24 @@ class PiecesOS:
             ) from None
 
     async def _send_endpoint(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Reply:
-        """Send to the generation that answers: a 404 on a path that moved means try the other one."""
+        """Send to the generation that answers: a 404 on a path that moved means try the next generation's.
+
+        The generation that answered is remembered and tried first from then on. Generations that share
+        a path are one try (v10 and current differ in answers, not in where the pickers are).
+        """
         if not endpoint.moved_between_generations:
             return await self._send(endpoint.method, endpoint.path_for("current"), body, endpoint.name)
         order = sorted(GENERATIONS, key=lambda generation: generation != self.generation)
+        tries: dict[str, Generation] = {}
         for generation in order:
+            tries.setdefault(endpoint.path_for(generation), generation)
+        last = list(tries)[-1]
+        for path, generation in tries.items():
+            wire_body = endpoint.input_model.body_for_generation(body, generation)
             try:
-                response = await self._send(endpoint.method, endpoint.path_for(generation), body, endpoint.name)
+                response = await self._send(endpoint.method, path, wire_body, endpoint.name)
             except BadStatus as exc:
-                if exc.status == 404 and generation != order[-1]:
+                if exc.status == 404 and path != last:
                     continue
                 raise
             if self.generation != generation:
@@ -200,16 +211,33 @@ class PiecesOS:
             raise _status_error(reply, response.reason_phrase, what)
         return reply
 
-    async def _wait_for_comeback(self) -> dict[str, Any]:
-        """After a restart's 204: wait for PiecesOS to go away, then to answer health again.
+    async def _restart(self, endpoint: Endpoint, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Ask PiecesOS to restart, then wait for it to answer again.
 
-        Gives up a little before the call's own deadline, so "it did not come back" is an answer, not a timeout.
+        A connection dropped or reset before the 204 arrives means PiecesOS went down as asked, not a
+        failure: the vendor CLI's `pieces restart` ignores exactly that error (urllib3's MaxRetryError
+        around `os_restart()`) and then polls health (pieces-app/cli-agent, the `restart` command).
+        """
+        try:
+            await self._send_endpoint(endpoint, body)
+        except ConnectionLost:
+            logger.info("the connection closed during the restart request: PiecesOS is going down")
+            return await self._wait_for_comeback(already_down=True)
+        return await self._wait_for_comeback(already_down=False)
+
+    async def _wait_for_comeback(self, *, already_down: bool) -> dict[str, Any]:
+        """Wait for PiecesOS to go away (unless it already has), then to answer health again.
+
+        Bounded by --restart-timeout, not by --timeout: a real restart (an update install above all) takes
+        longer than an ordinary call. The vendor CLI waits up to 5 minutes after an update restart
+        (pieces-app/cli-agent src/pieces/core/update_pieces_os.py, RECONNECT_TIMEOUT); the default 60 s stays
+        inside the ~60 s after which some MCP clients cancel a call. Past the bound, "it did not come back" is
+        the answer, not an error; the call's own limit (`limit_for`) leaves room for it.
         """
         started = time.monotonic()
         base_url = self.base_url or ""
-        margin = anyio.current_effective_deadline() - anyio.current_time() - 0.25
-        with anyio.move_on_after(max(0.0, margin)):
-            went_down = False
+        with anyio.move_on_after(self.settings.restart_timeout):
+            went_down = already_down
             while not went_down and time.monotonic() - started < RESTART_GRACE_S:
                 went_down = not await discovery.is_healthy(self.http, base_url)
                 if not went_down:

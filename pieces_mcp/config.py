@@ -156,6 +156,15 @@ class Settings:
             metavar="S",
         ),
     )
+    restart_timeout: float = setting(
+        60.0,
+        Option(
+            "PIECES_MCP_RESTART_TIMEOUT",
+            "seconds os_restart waits for PiecesOS to answer again after it went down",
+            _seconds,
+            metavar="S",
+        ),
+    )
     confirm: ConfirmMode = setting(
         ConfirmMode.ELICIT,
         Option(

@@ -19,16 +19,29 @@ ROUND_TRIPS = 5
 
 
 async def probe_generation(http: httpx.AsyncClient, base_url: str) -> Generation | None:
-    """Which generation's picker path exists, asked with HEAD so no picker opens (405: there, 404: not)."""
+    """Which wire generation answers, without side effects.
+
+    The picker path tells seed from the others (HEAD, so no picker opens: 405 there, 404 not); the
+    hardware shape of the read-only device information tells v10 (`cpu`) from current (`cpus`).
+    """
     picker = BY_NAME["pick_files"]
-    for generation in GENERATIONS:
+    paths = {picker.path_for(generation): generation for generation in reversed(GENERATIONS)}
+    found: Generation | None = None
+    for path, generation in paths.items():
         try:
-            response = await http.head(base_url + picker.path_for(generation))
+            response = await http.head(base_url + path)
         except httpx.HTTPError:
             return None
         if response.status_code != 404:
-            return generation
-    return None
+            found = generation
+            break
+    if found is None or found == "seed":
+        return found
+    try:
+        hardware = (await http.get(base_url + BY_NAME["os_device_information"].path_for(found))).json()["hardware"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return found
+    return "v10" if isinstance(hardware, dict) and "cpu" in hardware and "cpus" not in hardware else "current"
 
 
 async def run_doctor(settings: Settings) -> int:

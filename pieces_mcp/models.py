@@ -1,8 +1,14 @@
 """Pydantic models of the tool arguments and of PiecesOS's answers.
 
 Answers keep PiecesOS's JSON names (read off `pieces-os-client` 5.0.1) and are read leniently: an
-enum value PiecesOS adds tomorrow becomes `UNKNOWN`, an unknown field is ignored. User profiles are
-read through an allow-list of identity fields, so a credential has no field to land in.
+enum value PiecesOS adds tomorrow becomes `UNKNOWN` with the text it sent kept beside it in
+`<field>_raw` (e.g. `status: "UNKNOWN", status_raw: "NEW_THING"`); an unknown field is ignored. User
+profiles are read through an allow-list of identity fields, so a credential has no field to land in.
+
+Every wire generation is read (`seed`: client 2.2.0, `v10`: clients 2.3.0-4.0.x, `current`: 4.1.0 on;
+README "PiecesOS versions"), and older shapes are normalised into today's, next to the model they
+feed: `Hardware` turns the singular `cpu`/`gpu` into one-item `cpus`/`gpus`; `UpdateStatus` reads the
+seed's `CheckedOSUpdate`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,18 @@ def _lenient(literal: Any) -> BeforeValidator:
         return value if value in known else "UNKNOWN"
 
     return BeforeValidator(coerce)
+
+
+def _keep_raw(data: Any, field: str, literal: Any) -> Any:
+    """Before an enum field is made `UNKNOWN`, copy what PiecesOS sent into `<field>_raw`."""
+    if isinstance(data, dict):
+        value = data.get(field)
+        if value is not None and value not in get_args(literal):
+            return {**data, f"{field}_raw": value if isinstance(value, str) else repr(value)}
+    return data
+
+
+_RAW_HELP = "What PiecesOS sent when the value above is UNKNOWN because pieces-mcp does not know it yet."
 
 
 UpdatingStatusValue = Literal[
@@ -69,6 +87,11 @@ class ToolInput(BaseModel):
     def body(self) -> dict[str, Any] | None:
         return None
 
+    @classmethod
+    def body_for_generation(cls, body: dict[str, Any] | None, generation: str) -> dict[str, Any] | None:
+        """`body()` as an older wire generation takes it; the same JSON unless the input model changed."""
+        return body
+
 
 class NoArguments(ToolInput):
     """Tools that take nothing."""
@@ -114,6 +137,14 @@ class FilePickerInput(ToolInput):
             body["allowedExtensions"] = [ext.lstrip(".") for ext in self.allowed_extensions]
         return body
 
+    @classmethod
+    def body_for_generation(cls, body: dict[str, Any] | None, generation: str) -> dict[str, Any] | None:
+        # The seed's FilePickerInput is `allowedExtensions` only (pieces-os-client 2.2.0,
+        # models/file_picker_input.py); `allowMultiple` came with v10. The seed picker decides alone.
+        if generation == "seed" and body is not None:
+            return {key: value for key, value in body.items() if key != "allowMultiple"}
+        return body
+
 
 class LinkProviderInput(ToolInput):
     type: LinkableProvider = Field(description="The identity provider to link to the signed-in Pieces account.")
@@ -149,6 +180,8 @@ class CPU(Answer):
     l2_cache: Number | None = None
     l3_cache: Number | None = None
     shared_memory: bool | None = None
+    # seed and v10 only: their `OSDeviceCPUHardwareInformation` is just `name` and `memory`.
+    memory: Number | None = None
 
 
 class GPUCapabilities(Answer):
@@ -166,12 +199,41 @@ class RAM(Answer):
     memory: Number | None = None
     speed: Number | None = None
     type: RamType | None = None
+    type_raw: str | None = Field(default=None, description=_RAW_HELP)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_type(cls, data: Any) -> Any:
+        return _keep_raw(data, "type", RamTypeValue)
 
 
 class Hardware(Answer):
+    """`OSDeviceHardwareInformation`: `{cpus, gpus, ram}` today; `{cpu, gpu}` in seed and v10."""
+
     cpus: list[CPU] | None = None
     gpus: list[GPU] | None = None
     ram: RAM | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_older_generations(cls, data: Any) -> Any:
+        """seed/v10 (pieces-os-client 2.2.0-4.0.x) report one `cpu` and one `gpu` object and no `ram`.
+
+        They become one-item lists; the CPU's `memory`, the only memory figure those versions report,
+        is kept on the CPU and also shown as `ram.memory` (an assumption: the vendor never documented it).
+        """
+        if not isinstance(data, dict) or not ({"cpu", "gpu"} & data.keys()):
+            return data
+        data = dict(data)
+        cpu, gpu = data.pop("cpu", None), data.pop("gpu", None)
+        if data.get("cpus") is None and cpu is not None:
+            data["cpus"] = [cpu]
+        if data.get("gpus") is None and gpu is not None:
+            data["gpus"] = [gpu]
+        memory = cpu.get("memory") if isinstance(cpu, dict) else None
+        if data.get("ram") is None and memory is not None:
+            data["ram"] = {"memory": memory}
+        return data
 
 
 class Dependencies(Answer):
@@ -199,11 +261,18 @@ class Permissions(Answer):
 
 
 class UpdateStatus(Answer):
-    """`OSServerUpdateStatus` (today) and `CheckedOSUpdate` (seed): the same JSON."""
+    """`OSServerUpdateStatus` (v10, current) and the seed's `CheckedOSUpdate` (`schema` and `status` only:
+    no `percentage`, no `updated`), read into one answer."""
 
     status: UpdatingStatus
+    status_raw: str | None = Field(default=None, description=_RAW_HELP)
     percentage: Number | None = None
     updated: GroupedTimestamp | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_status(cls, data: Any) -> Any:
+        return _keep_raw(data, "status", UpdatingStatusValue)
 
 
 class PickedPaths(Answer):
@@ -225,7 +294,7 @@ class RestartOutcome(Answer):
     """`os_restart` answers 204; the tool then waits for PiecesOS to come back."""
 
     restarted: bool = Field(description="PiecesOS accepted the restart.")
-    back_online: bool = Field(description="PiecesOS answered its health check again within the timeout.")
+    back_online: bool = Field(description="PiecesOS answered its health check again within the restart's bound (60 s).")
     downtime_ms: int | None = Field(description="How long PiecesOS was unreachable; null when it did not come back.")
     base_url: str | None = Field(description="Where PiecesOS answers after the restart.")
 
@@ -234,9 +303,15 @@ class ExternalProviderIdentity(Answer):
     """`ExternalProvider` without `access_token`, `expires_in` and `profileData`."""
 
     type: ProviderType
+    type_raw: str | None = Field(default=None, description=_RAW_HELP)
     user_id: str | None = None
     connection: str | None = None
     isSocial: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_type(cls, data: Any) -> Any:
+        return _keep_raw(data, "type", ProviderTypeValue)
 
 
 class ExternalProviders(Answer):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pieces_mcp.catalog import GENERATIONS
 from tests.support import SimulatorProcess, start_simulator, stop
 
 
@@ -36,6 +37,13 @@ def _simulator_current() -> Iterator[SimulatorProcess]:
 
 
 @pytest.fixture(scope="session")
+def _simulator_v10() -> Iterator[SimulatorProcess]:
+    simulator = start_simulator("--api", "v10")
+    yield simulator
+    stop(simulator)
+
+
+@pytest.fixture(scope="session")
 def _simulator_seed() -> Iterator[SimulatorProcess]:
     simulator = start_simulator("--api", "seed")
     yield simulator
@@ -48,7 +56,7 @@ def simulator(_simulator_current: SimulatorProcess) -> SimulatorProcess:
     return _simulator_current
 
 
-@pytest.fixture(params=["current", "seed"])
+@pytest.fixture(params=GENERATIONS)
 def any_simulator(request: pytest.FixtureRequest) -> SimulatorProcess:
     simulator: SimulatorProcess = request.getfixturevalue(f"_simulator_{request.param}")
     simulator.reset()

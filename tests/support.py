@@ -29,6 +29,7 @@ class SimulatorProcess:
 
     url: str
     process: subprocess.Popen[str]
+    api: str = "current"
 
     def control(self, path: str, payload: Any = None) -> Any:
         if payload is None and path == "calls":
@@ -64,7 +65,8 @@ def start_simulator(*args: str) -> SimulatorProcess:
     if not url.startswith("http://"):
         process.kill()
         raise RuntimeError(f"simulator did not start: {url!r}")
-    return SimulatorProcess(url, process)
+    api = args[args.index("--api") + 1] if "--api" in args else "current"
+    return SimulatorProcess(url, process, api)
 
 
 def stop(simulator: SimulatorProcess) -> None:

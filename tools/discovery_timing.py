@@ -1,20 +1,24 @@
-"""How long discovery takes: PiecesOS on the last port of the range, and nothing running at all.
+"""How long discovery takes: nothing running, PiecesOS on the last port of the range, PiecesOS announced
+by its port file.
 
     python tools/discovery_timing.py [--runs 20]
 
-Prints the median and the slowest of the runs for each case (the README quotes them).
+Prints the median and the slowest of the runs for each case (the README quotes them). HOME points at a
+temporary directory throughout, so a real PiecesOS port file on this machine does not count.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import tempfile
 import time
 
 import anyio
 import httpx
 
-from pieces_mcp.discovery import PORT_RANGE, discover
+from pieces_mcp.discovery import PORT_RANGE, discover, port_file
 from pieces_mcp.simulator import start_in_thread
 
 
@@ -38,12 +42,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
-    report("nothing running", anyio.run(time_discovery, runs))
-    simulator = start_in_thread(port=PORT_RANGE[-1])
-    try:
-        report(f"PiecesOS on the last port ({PORT_RANGE[-1]})", anyio.run(time_discovery, runs))
-    finally:
-        simulator.stop()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["HOME"] = os.environ["USERPROFILE"] = home
+        report("nothing running", anyio.run(time_discovery, runs))
+        with start_in_thread(port=PORT_RANGE[-1]):
+            report(f"PiecesOS on the last port ({PORT_RANGE[-1]})", anyio.run(time_discovery, runs))
+        with start_in_thread(port=0) as announced:
+            port_file().parent.mkdir(parents=True)
+            port_file().write_text(str(announced.port))
+            report("PiecesOS announced by its port file", anyio.run(time_discovery, runs))
 
 
 if __name__ == "__main__":

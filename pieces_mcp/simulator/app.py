@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pieces_mcp.catalog import CATALOG, GENERATIONS
+from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.behaviours import BEHAVIOURS, Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
@@ -24,7 +24,19 @@ _BODILESS = frozenset({204, 304})
 
 
 class ConnectionDropped(Exception):
-    """A `drop` fault fired on an app that is not served over a socket (an in-process test)."""
+    """The simulator closed a connection without a complete answer (a `drop` fault, a restart)."""
+
+
+async def drop_connection(send: Send, why: str) -> None:
+    """Close the request's connection without a usable answer.
+
+    ASGI has no message that closes an HTTP connection unanswered. Its closest is to start a response
+    and then fail: the server must then close the connection (uvicorn's h11 protocol does), and the
+    client sees a status line followed by a closed connection (httpx: RemoteProtocolError; urllib3:
+    ProtocolError), never a body. Served in-process, the exception reaches the caller instead.
+    """
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+    raise ConnectionDropped(why)
 
 
 def simulator_of(app: Starlette) -> Simulator:
@@ -34,7 +46,7 @@ def simulator_of(app: Starlette) -> Simulator:
     return sim
 
 
-def create_app(api: Literal["current", "seed"] = "current") -> Starlette:
+def create_app(api: Generation = "current") -> Starlette:
     """A simulated PiecesOS of generation `api`, with fresh state."""
     if api not in GENERATIONS:
         raise ValueError(f"api must be one of {GENERATIONS}, not {api!r}")
@@ -46,7 +58,7 @@ def create_app(api: Literal["current", "seed"] = "current") -> Starlette:
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
         for endpoint in CATALOG
     ]
-    routes += _well_known_routes()
+    routes += _well_known_routes(sim)
     routes += control_routes(sim)
     app = Starlette(routes=routes, middleware=[Middleware(_FaultsAndCallLog, sim=sim)])
     app.state.simulator = sim
@@ -60,12 +72,14 @@ def _bound(behaviour: Behaviour, sim: Simulator) -> Any:
     return endpoint
 
 
-def _well_known_routes() -> list[Route]:
+def _well_known_routes(sim: Simulator) -> list[Route]:
     async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
+        # "OK and a GUID" (pieces-app/pieces-os-client-sdk-for-csharp, src/Client/PiecesClient.cs); the
+        # separator is not documented anywhere public.
+        return PlainTextResponse(f"OK:{sim.instance_id}")
 
     async def version(request: Request) -> Response:
-        return PlainTextResponse(profiles.SIMULATOR_VERSION)
+        return PlainTextResponse(sim.state.version)
 
     async def installation_path(request: Request) -> Response:
         return PlainTextResponse(profiles.INSTALLATION_PATH)
@@ -93,8 +107,25 @@ class _FaultsAndCallLog:
         self.sim = sim
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.sim.accepting:  # restarting: PiecesOS is going away
+            await drop_connection(send, f"restarting: {scope['path']} is not answered")
+        task = asyncio.current_task()
+        assert task is not None
+        self.sim.in_flight.add(task)
+        try:
+            await self._serve(scope, receive, send)
+        except asyncio.CancelledError:
+            # A restart ended this request: its connection goes with it, unanswered.
+            await drop_connection(send, f"restarted while answering {scope['path']}")
+        finally:
+            self.sim.in_flight.discard(task)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
         # Read the whole body up front: for the log, and so a dropped connection has no unread data.
@@ -106,24 +137,13 @@ class _FaultsAndCallLog:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.drop:
-                await self._drop(scope, receive)
-                return
+                await drop_connection(send, f"simulated dropped connection on {path}")
             if fault.answers:
                 status, body, content_type = fault.answer()
                 response = Response(b"" if status in _BODILESS else body, status, media_type=content_type)
                 await response(scope, receive, send)
                 return
         await self.app(scope, _replay(raw, receive), send)
-
-    async def _drop(self, scope: Scope, receive: Receive) -> None:
-        if not self.sim.drop_connection(scope.get("client")):
-            raise ConnectionDropped(f"simulated dropped connection on {scope['path']}")
-        # Wait until the server has noticed, so it does not try to answer on our behalf.
-        try:
-            while (await asyncio.wait_for(receive(), timeout=1.0))["type"] != "http.disconnect":
-                pass
-        except asyncio.TimeoutError:
-            pass
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from pieces_mcp.models import ProviderTypeValue
-from pieces_mcp.simulator import profiles
+from pieces_mcp.simulator import generations, profiles
 from pieces_mcp.simulator.state import Simulator
 
 Behaviour = Callable[[Simulator, Request], Awaitable[Response]]
@@ -57,7 +57,9 @@ async def _person_picks(sim: Simulator) -> None:
 
 
 async def os_device_information(sim: Simulator, request: Request) -> Response:
-    return JSONResponse(profiles.device_information())
+    answer = profiles.device_information(sim.state.version)
+    answer["hardware"] = generations.hardware(sim.api, answer["hardware"])
+    return JSONResponse(answer)
 
 
 async def os_permissions(sim: Simulator, request: Request) -> Response:
@@ -76,8 +78,7 @@ async def os_permissions_request(sim: Simulator, request: Request) -> Response:
 
 async def os_update_check(sim: Simulator, request: Request) -> Response:
     await _json_object(request)  # UncheckedOSServerUpdate: a placeholder, but it must be well-formed.
-    sim.state.update_checked = datetime.now(timezone.utc)
-    return JSONResponse(sim.state.update_answer())
+    return JSONResponse(sim.state.check_for_update(sim.api))
 
 
 async def os_restart(sim: Simulator, request: Request) -> Response:
@@ -95,6 +96,10 @@ async def os_restart(sim: Simulator, request: Request) -> Response:
 
 async def pick_files(sim: Simulator, request: Request) -> Response:
     body = await _json_object(request)
+    unknown = sorted(set(body or {}) - generations.WIRE[sim.api].picker_keys)
+    if unknown:
+        # Strict, so a client sending a newer generation's body is caught; real PiecesOS may just ignore it.
+        raise HTTPException(400, f"FilePickerInput of the {sim.api} API has no {', '.join(unknown)}.")
     allow_multiple = _optional(body, "allowMultiple", bool)
     extensions = _optional(body, "allowedExtensions", list)
     if extensions is not None and not all(isinstance(ext, str) for ext in extensions):
@@ -110,6 +115,10 @@ async def pick_folders(sim: Simulator, request: Request) -> Response:
     return JSONResponse(list(sim.state.picked_folders))
 
 
+# Signing in while signed in, and out while signed out: no public source says what PiecesOS answers (the
+# official plugins read `GET /user` first and never ask; README "PiecesOS versions"). The simulator takes
+# the idempotent reading: sign-in answers the signed-in user without a new browser window, sign-out
+# answers the known users again.
 async def sign_into_os(sim: Simulator, request: Request) -> Response:
     sim.state.signed_in = True
     return JSONResponse(sim.state.profile())

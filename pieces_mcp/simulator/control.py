@@ -51,10 +51,9 @@ def control_routes(sim: Simulator) -> list[Route]:
 
     async def merge_state(request: Request) -> Response:
         try:
-            patch = parse_control(StatePatch, await _payload(request))
+            sim.apply(parse_control(StatePatch, await _payload(request)))
         except ControlError as error:
             return _rejected(error)
-        sim.apply(patch)
         return JSONResponse(sim.state.public())
 
     async def get_faults(request: Request) -> Response:

@@ -75,11 +75,19 @@ _CPU: dict[str, Any] = {
 }
 
 
-def device_information() -> dict[str, Any]:
-    """`OSDeviceInformationReturnable` of a plausible developer workstation."""
+def next_version(version: str) -> str:
+    """The version after an update: "12.3.4-simulator" -> "12.3.5-simulator"."""
+    number, _, suffix = version.partition("-")
+    parts = number.split(".")
+    parts[-1] = str(int(parts[-1]) + 1) if parts[-1].isdigit() else parts[-1] + ".1"
+    return ".".join(parts) + (f"-{suffix}" if suffix else "")
+
+
+def device_information(version: str = SIMULATOR_VERSION) -> dict[str, Any]:
+    """Today's `OSDeviceInformationReturnable` of a plausible developer workstation."""
     return {
         "name": "ada-workstation",
-        "version": SIMULATOR_VERSION,
+        "version": version,
         "hardware": {
             # A dual-socket machine: PiecesOS lists one entry per physical CPU.
             "cpus": [dict(_CPU), dict(_CPU)],

@@ -1,9 +1,12 @@
 """Serving the simulator on loopback, restarts included, from an event loop or a background thread.
 
-The runner owns the listening socket rather than letting uvicorn bind it: a simulated `os_restart`
-closes that socket (new connections are refused, as with a real PiecesOS that went away), waits
-`restart_downtime_ms`, binds a fresh socket on the same port and starts a new uvicorn server on it
-with the same app, so the state survives.
+Only uvicorn's documented surface: `uvicorn.Config`, `uvicorn.Server`, `Server.serve(sockets=...)` and
+`should_exit`. The runner owns the listening socket rather than letting uvicorn bind it, so the port is
+known (and connections queue in the backlog) before uvicorn runs. A simulated `os_restart` stops
+answering at once (the app drops every request from the 204 on), ends the requests in flight, lets
+uvicorn shut down (it closes the socket: connections are refused, as with a real PiecesOS that went
+away), waits `restart_downtime_ms`, binds a fresh socket on the same port and starts a new uvicorn
+server on it with the same app, so the state survives.
 """
 
 from __future__ import annotations
@@ -15,16 +18,15 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
-from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from pieces_mcp.catalog import Generation
 from pieces_mcp.simulator.app import create_app, simulator_of
-from pieces_mcp.simulator.state import Simulator
+from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 
 logger = logging.getLogger(__name__)
 
@@ -32,40 +34,6 @@ _BACKLOG = 128
 _REBIND_ATTEMPTS = 100  # x 50 ms: the port can stay busy for a moment after the old socket closed
 _STOP_TIMEOUT_S = 5.0
 _READY_TIMEOUT_S = 30.0
-
-
-class _OwnedSignalsServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to its owner: `serve` ends when its task is cancelled."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _tracking_protocol(sim: Simulator) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, registering each connection so a fault or a restart can drop it."""
-
-    class TrackedH11Protocol(H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if self.client is not None:
-                sim.connections[self.client] = transport
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self.client is not None and sim.connections.get(self.client) is self.transport:
-                del sim.connections[self.client]
-            super().connection_lost(exc)
-
-    return TrackedH11Protocol
-
-
-def _cancel_requests(server: uvicorn.Server) -> None:
-    """Cancel the requests still running (a picker waiting for its person): their connections are gone,
-    and uvicorn would otherwise wait `timeout_graceful_shutdown` for them."""
-    this = asyncio.current_task()
-    for task in list(server.server_state.tasks):
-        if task is not this:
-            task.cancel()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -83,6 +51,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _bind_first_free(host: str, ports: tuple[int, ...]) -> socket.socket:
+    """The first of `ports` that can be bound; OSError naming them all when none can."""
+    for port in ports:
+        try:
+            return _bind(host, port)
+        except OSError:
+            continue
+    raise OSError(f"none of the ports {ports[0]}-{ports[-1]} is free on {host}")
+
+
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
@@ -97,15 +75,15 @@ class _Runner:
         self.config = uvicorn.Config(
             app,
             log_config=None,
-            log_level="warning",
+            # "critical": a dropped connection is an ASGI app that failed after starting its answer
+            # (see `drop_connection`), which uvicorn would log as an error each time.
+            log_level="critical",
             access_log=False,
             lifespan="off",
-            proxy_headers=False,  # keep scope["client"] the socket's peer: dropping a connection looks it up
-            http=_tracking_protocol(self.sim),
             timeout_graceful_shutdown=1,
         )
-        self.current: _OwnedSignalsServer | None = None
-        self.servers: dict[asyncio.Task[None], _OwnedSignalsServer] = {}
+        self.current: uvicorn.Server | None = None
+        self.servers: dict[asyncio.Task[None], uvicorn.Server] = {}
         self.restart_requested = asyncio.Event()
 
     @property
@@ -113,70 +91,70 @@ class _Runner:
         return _url(self.host, self.port)
 
     async def run(self, on_ready: Callable[[str], None]) -> None:
-        sock = _bind(self.host, self.port)
+        if self.port == REAL_PORTS:
+            sock = _bind_first_free(self.host, WIRE[self.sim.api].real_ports)
+        else:
+            sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
-        unowned: socket.socket | None = sock  # closed here unless a uvicorn server took it over
         self.sim.restarter = self
         announced = False
         try:
             while True:
-                task = await self._start(sock)
-                unowned = None
+                self.sim.accepting = True
+                task = self._start(sock)
                 if not announced:
+                    # The socket listens: connections wait in its backlog until uvicorn accepts them.
                     on_ready(self.url)
                     announced = True
-                await self._until_restart(task)
+                if not await self._until_restart(task):
+                    return  # uvicorn stopped on a signal (the CLI, in the main thread): so do we
                 await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
-                sock = unowned = await self._rebind()
+                sock.close()  # uvicorn closed it already; closing twice is harmless
+                sock = await self._rebind()
+                self.port = sock.getsockname()[1]
         finally:
             self.sim.restarter = None
-            if unowned is not None:
-                unowned.close()
             await self._stop_all()
+            sock.close()  # after the servers: one not yet started would find it closed
 
-    async def _start(self, sock: socket.socket) -> asyncio.Task[None]:
-        server = _OwnedSignalsServer(self.config)
+    def _start(self, sock: socket.socket) -> asyncio.Task[None]:
+        server = uvicorn.Server(self.config)
         task = asyncio.create_task(server.serve(sockets=[sock]))
         self.servers[task] = server
         self.current = server
-        # uvicorn has no startup callback; `started` flips once it accepts on the socket.
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the simulator's HTTP server stopped while starting")
-            await asyncio.sleep(0.005)
         return task
 
-    async def _until_restart(self, task: asyncio.Task[None]) -> None:
+    async def _until_restart(self, task: asyncio.Task[None]) -> bool:
+        """True once a restart has taken the server down; False when the server stopped by itself."""
         restart = asyncio.create_task(self.restart_requested.wait())
         try:
             await asyncio.wait({task, restart}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             restart.cancel()
         if not self.restart_requested.is_set():
-            task.result()
-            raise RuntimeError("the simulator's HTTP server stopped unexpectedly")
+            task.result()  # raises what stopped it, if anything did
+            return False
         self.restart_requested.clear()
-
-    def stop_accepting(self) -> None:
-        """`Restarter`: close the listener now rather than at uvicorn's next 100 ms tick."""
-        if self.current is not None:
-            for listener in self.current.servers:
-                listener.close()
+        await task  # uvicorn has closed the listener and the socket
+        del self.servers[task]
+        return True
 
     def go_away(self) -> None:
-        """`Restarter`: in-flight calls die with the old server, as they would in PiecesOS."""
+        """`Restarter`: the server shuts down; `run` brings a new one up after the downtime."""
         server = self.current
         if server is None:
             return
-        self.stop_accepting()
-        self.sim.drop_all_connections()
-        _cancel_requests(server)
         server.should_exit = True
         self.current = None
         self.restart_requested.set()
 
     async def _rebind(self) -> socket.socket:
+        """The socket to come back on: the same port, or the one `restart_port` asked for (once)."""
+        moved_to, self.sim.state.restart_port = self.sim.state.restart_port, None
+        if moved_to == REAL_PORTS:
+            return _bind_first_free(self.host, WIRE[self.sim.api].real_ports)
+        if moved_to is not None:
+            return _bind(self.host, moved_to)
         for _ in range(_REBIND_ATTEMPTS - 1):
             try:
                 return _bind(self.host, self.port)
@@ -185,9 +163,9 @@ class _Runner:
         return _bind(self.host, self.port)
 
     async def _stop_all(self) -> None:
-        self.sim.drop_all_connections()
+        self.sim.accepting = False
+        self.sim.end_requests_in_flight()
         for server in self.servers.values():
-            _cancel_requests(server)
             server.should_exit = True
         tasks = set(self.servers)
         if not tasks:
@@ -195,7 +173,6 @@ class _Runner:
         # Shielded so a second cancellation does not leave uvicorn servers half shut down.
         _, pending = await asyncio.shield(asyncio.wait(tasks, timeout=_STOP_TIMEOUT_S))
         for task in pending:
-            self.servers[task].force_exit = True
             task.cancel()
         self.servers.clear()
 
@@ -203,10 +180,13 @@ class _Runner:
 async def serve(
     host: str,
     port: int,
-    api: Literal["current", "seed"],
+    api: Generation,
     on_ready: Callable[[str], None],
 ) -> None:
-    """Serve a fresh simulator until cancelled; `on_ready(base_url)` once it accepts connections."""
+    """Serve a fresh simulator until cancelled; `on_ready(base_url)` once it accepts connections.
+
+    `port`: 0 picks a free one; `REAL_PORTS` the first free of the generation's real PiecesOS ports
+    (39300-39333 for current; 1000 on macOS and Windows or 5323 on Linux for seed and v10)."""
     await _Runner(create_app(api), host, port).run(on_ready)
 
 
@@ -251,7 +231,7 @@ class RunningSimulator:
 def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
-    api: Literal["current", "seed"] = "current",
+    api: Generation = "current",
 ) -> RunningSimulator:
     """Start a simulator on a daemon thread; returns once it accepts connections."""
     ready: concurrent.futures.Future[tuple[str, asyncio.AbstractEventLoop, asyncio.Task[None]]]

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pieces_mcp.catalog import Generation
 from pieces_mcp.models import UpdatingStatusValue
 from pieces_mcp.simulator import profiles
-
-ClientAddress = tuple[str, int]
+from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 
 
 def _now() -> datetime:
@@ -33,7 +35,12 @@ class SimState:
     picked_files: list[str] = field(default_factory=lambda: list(profiles.DEFAULT_PICKED_FILES))
     picked_folders: list[str] = field(default_factory=lambda: list(profiles.DEFAULT_PICKED_FOLDERS))
     update_status: UpdatingStatusValue = "UP_TO_DATE"
+    # How long an update takes to download once a check has found it (AVAILABLE -> DOWNLOADING -> READY).
+    update_download_ms: int = 1000
     restart_downtime_ms: int = 300
+    # Where PiecesOS comes back after the next restart: None for the same port, REAL_PORTS for the first
+    # free of its generation's real ports; PiecesOS 11 may come back on another port of its range.
+    restart_port: int | None = None
     # 0 by default so tests stay fast; a person takes seconds to minutes.
     pick_delay_ms: int = 0
     vision: bool = False
@@ -44,20 +51,51 @@ class SimState:
     profile_created: datetime = field(default_factory=lambda: datetime(2023, 9, 26, 14, 3, tzinfo=timezone.utc))
     profile_updated: datetime = field(default_factory=_now)
     update_checked: datetime = field(default_factory=_now)
+    # time.monotonic() when the download began; None when nothing is downloading.
+    download_started: float | None = None
     restarts: int = 0
+    # The version PiecesOS reports; an installed update raises it. Set per generation by `Simulator`.
+    version: str = profiles.SIMULATOR_VERSION
 
     def permissions(self) -> dict[str, Any]:
         """`OSPermissions`."""
         return {"processing": {"vision": self.vision, "accessibility": self.accessibility}}
 
-    def update_answer(self) -> dict[str, Any]:
-        """`OSServerUpdateStatus` (today) / `CheckedOSUpdate` (seed): the same JSON in both generations."""
-        return {
-            "status": self.update_status,
+    def download_progress(self) -> float | None:
+        """How far the download is (0-1), moving the status to READY_TO_RESTART once it is done."""
+        if self.update_status != "DOWNLOADING":
+            return None
+        if self.download_started is None:  # scripted straight to DOWNLOADING: the download starts now
+            self.download_started = time.monotonic()
+        elapsed_ms = (time.monotonic() - self.download_started) * 1000
+        if elapsed_ms >= self.update_download_ms:
+            self.update_status, self.download_started = "READY_TO_RESTART", None
+            return None
+        return elapsed_ms / self.update_download_ms
+
+    def check_for_update(self, generation: Generation) -> dict[str, Any]:
+        """Answer an update check the way every official client sees it move: a check that finds AVAILABLE
+        starts the download (DOWNLOADING, rising percentage, for `update_download_ms`), then READY_TO_RESTART.
+
+        The seed answers `CheckedOSUpdate` (`status` only); v10 and current `OSServerUpdateStatus`.
+        """
+        self.update_checked = _now()
+        progress = self.download_progress()
+        answer: dict[str, Any] = {"status": self.update_status}
+        if self.update_status == "AVAILABLE":
+            self.update_status, self.download_started = "DOWNLOADING", time.monotonic()
+        if WIRE[generation].update_has_progress:
             # PiecesOS only reports progress while it downloads.
-            "percentage": 42 if self.update_status == "DOWNLOADING" else None,
-            "updated": profiles.grouped_timestamp(self.update_checked),
-        }
+            answer["percentage"] = None if progress is None else min(99, int(progress * 100))
+            answer["updated"] = profiles.grouped_timestamp(self.update_checked)
+        return answer
+
+    def install_update(self) -> None:
+        """A restart installs a downloaded update: up to date, with a higher version."""
+        self.download_progress()
+        if self.update_status == "READY_TO_RESTART":
+            self.update_status = "UP_TO_DATE"
+            self.version = profiles.next_version(self.version)
 
     def profile(self) -> dict[str, Any]:
         """The user's full `UserProfile`, credentials included, as PiecesOS hands it out."""
@@ -65,12 +103,16 @@ class SimState:
 
     def public(self) -> dict[str, Any]:
         """The controllable part, as `GET /_simulator/state` shows it."""
+        self.download_progress()  # a download that has finished by now shows as READY_TO_RESTART
         return {
             "signed_in": self.signed_in,
             "picked_files": self.picked_files,
             "picked_folders": self.picked_folders,
             "update_status": self.update_status,
+            "update_download_ms": self.update_download_ms,
+            "version": self.version,
             "restart_downtime_ms": self.restart_downtime_ms,
+            "restart_port": "real" if self.restart_port == REAL_PORTS else self.restart_port,
             "pick_delay_ms": self.pick_delay_ms,
             "permissions": {"vision": self.vision, "accessibility": self.accessibility},
             "linked_providers": [kind for kind, _ in self.providers],
@@ -81,11 +123,8 @@ class SimState:
 class Restarter(Protocol):
     """What the server does when PiecesOS restarts; the app alone (in-process tests) has none."""
 
-    def stop_accepting(self) -> None:
-        """Close the listening socket: from now on connections are refused."""
-
     def go_away(self) -> None:
-        """Drop every connection and come back after `restart_downtime_ms` with the same state."""
+        """Stop serving and come back after `restart_downtime_ms` on the same port with the same state."""
 
 
 class ControlError(ValueError):
@@ -113,7 +152,10 @@ class StatePatch(_Strict):
     picked_files_count: int | None = Field(default=None, ge=0, le=1_000_000)
     picked_folders: list[str] | None = None
     update_status: UpdatingStatusValue | None = None
+    update_download_ms: int | None = Field(default=None, ge=0, le=3_600_000)
     restart_downtime_ms: int | None = Field(default=None, ge=0, le=600_000)
+    # A port, or "real": the first free of the generation's real PiecesOS ports.
+    restart_port: Annotated[int, Field(ge=1, le=65535)] | Literal["real"] | None = None
     pick_delay_ms: int | None = Field(default=None, ge=0, le=3_600_000)
     permissions: PermissionsPatch | None = None
 
@@ -122,8 +164,8 @@ class FaultSpec(_Strict):
     """Body of `POST /_simulator/faults`: how the next `times` requests to `path` are answered.
 
     An answer (`status`, default 500, with `body`) replaces the endpoint's behaviour; `drop` closes
-    the connection without answering; a `delay_ms` alone delays the normal answer. `times: 0` lasts
-    until reset.
+    the connection before a usable answer (see `app.drop_connection`); a `delay_ms` alone delays the
+    normal answer. `times: 0` lasts until reset.
     """
 
     path: str = Field(pattern=r"^/")
@@ -184,22 +226,31 @@ def parse_control(model: type[_Control], payload: Any) -> _Control:
 class Simulator:
     """The state of one simulated PiecesOS plus the machinery tests drive it with."""
 
-    def __init__(self, api: Literal["current", "seed"]) -> None:
+    def __init__(self, api: Generation) -> None:
         self.api = api
-        self.state = SimState()
+        self.state = self._fresh_state()
+        # What `/.well-known/health` answers after "OK": one id per simulated PiecesOS.
+        self.instance_id = str(uuid.uuid4())
         self.calls: list[dict[str, Any]] = []
         self._faults: dict[str, deque[_ActiveFault]] = {}
-        # Open client connections, filled in by the server, so a fault can drop one without answering.
-        self.connections: dict[ClientAddress, asyncio.BaseTransport] = {}
+        # False from the moment a restart is asked for until the server is back: requests get no answer.
+        self.accepting = True
+        # The requests being served, so a restart can end them (a picker waiting for its person).
+        self.in_flight: set[asyncio.Task[Any]] = set()
         self.restarter: Restarter | None = None
 
+    def _fresh_state(self) -> SimState:
+        return SimState(version=WIRE[self.api].version)
+
     def reset(self) -> None:
-        self.state = SimState()
+        self.state = self._fresh_state()
         self.calls.clear()
         self._faults.clear()
 
     def apply(self, patch: StatePatch) -> None:
         state = self.state
+        if patch.update_status is not None and patch.update_status not in WIRE[self.api].update_statuses:
+            raise ControlError(f"update_status {patch.update_status} does not exist in the {self.api} generation")
         if patch.signed_in is not None:
             state.signed_in = patch.signed_in
         if patch.picked_files_count is not None:
@@ -208,10 +259,14 @@ class Simulator:
             state.picked_files = list(patch.picked_files)
         if patch.picked_folders is not None:
             state.picked_folders = list(patch.picked_folders)
+        if patch.update_download_ms is not None:
+            state.update_download_ms = patch.update_download_ms
         if patch.update_status is not None:
-            state.update_status = patch.update_status
+            state.update_status, state.download_started = patch.update_status, None
         if patch.restart_downtime_ms is not None:
             state.restart_downtime_ms = patch.restart_downtime_ms
+        if patch.restart_port is not None:
+            state.restart_port = REAL_PORTS if patch.restart_port == "real" else patch.restart_port
         if patch.pick_delay_ms is not None:
             state.pick_delay_ms = patch.pick_delay_ms
         if patch.permissions is not None:
@@ -247,25 +302,22 @@ class Simulator:
     def record(self, method: str, path: str, body: Any) -> None:
         self.calls.append({"method": method, "path": path, "body": body})
 
-    def drop_connection(self, client: ClientAddress | None) -> bool:
-        """Close a client's connection with nothing more sent; False when the app is not served."""
-        transport = self.connections.get(client) if client is not None else None
-        if transport is None:
-            return False
-        transport.close()
-        return True
-
-    def drop_all_connections(self) -> None:
-        for transport in list(self.connections.values()):
-            transport.close()
+    def end_requests_in_flight(self) -> None:
+        """Cancel every request still being served but the caller's: each then closes unanswered."""
+        this = asyncio.current_task()
+        for task in list(self.in_flight):
+            if task is not this:
+                task.cancel()
 
     def begin_restart(self) -> None:
-        """Before the 204: stop accepting, so no client that has seen the 204 can still connect."""
+        """Before the 204: from now on no request is answered, and a downloaded update is installed."""
         self.state.restarts += 1
+        self.state.install_update()
         if self.restarter is not None:
-            self.restarter.stop_accepting()
+            self.accepting = False
 
     def finish_restart(self) -> None:
         """After the 204 went out: PiecesOS goes away."""
         if self.restarter is not None:
+            self.end_requests_in_flight()
             self.restarter.go_away()

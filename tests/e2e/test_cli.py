@@ -17,7 +17,6 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from pieces_mcp.simulator import SIMULATOR_VERSION
 from tests.support import SERVER_COMMAND, SimulatorProcess, serve, server_env, start_simulator, stop, structured
 
 pytestmark = pytest.mark.timeout(90)
@@ -90,10 +89,8 @@ def test_doctor_reports_a_healthy_piecesos(any_simulator: SimulatorProcess) -> N
     assert done.returncode == 0, done.stderr
     report = done.stdout
     assert any_simulator.url in report and "PIECES_OS_URL" in report
-    assert SIMULATOR_VERSION in report
-    # A HEAD to the seed picker path: 404 means the simulator serves today's paths.
-    seed = httpx.head(f"{any_simulator.url}/os/files/pick", timeout=5).status_code != 404
-    assert re.search(rf"^API\s+{'seed' if seed else 'current'}$", report, re.MULTILINE), report
+    assert httpx.get(f"{any_simulator.url}/.well-known/version", timeout=5).text in report
+    assert re.search(rf"^API\s+{any_simulator.api}$", report, re.MULTILINE), report
     assert re.search(r"^round trip\s+\d+\.\d ms median", report, re.MULTILINE)
     assert "os_restart" in report and "asks the person" in report
 
@@ -108,13 +105,25 @@ def test_doctor_names_the_fix_when_piecesos_is_absent() -> None:
 
 @pytest.mark.usefixtures("discovery_ports")
 def test_doctor_finds_piecesos_by_discovery() -> None:
-    moved = start_simulator("--port", "39322")
+    moved = start_simulator("--port", "39323")
     try:
         done = run("doctor")
     finally:
         stop(moved)
     assert done.returncode == 0, done.stderr
-    assert "http://127.0.0.1:39322 (discovered)" in done.stdout
+    assert "http://127.0.0.1:39323 (discovered)" in done.stdout
+
+
+@pytest.mark.usefixtures("discovery_ports")
+def test_a_simulator_on_real_ports_listens_where_that_piecesos_does() -> None:
+    real = start_simulator("--api", "current", "--port", "real")
+    try:
+        done = run("doctor")
+    finally:
+        stop(real)
+    assert 39300 <= int(real.url.rsplit(":", 1)[1]) <= 39333
+    assert done.returncode == 0, done.stderr
+    assert f"{real.url} (discovered)" in done.stdout and re.search(r"^API\s+current$", done.stdout, re.MULTILINE)
 
 
 @pytest.mark.anyio

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from pieces_os_client.models.os_device_information_returnable import OSDeviceInf
 from pieces_os_client.models.os_permissions import OSPermissions
 from pieces_os_client.models.os_server_update_status import OSServerUpdateStatus
 
+from pieces_mcp import discovery
 from pieces_mcp.catalog import CATALOG
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, structured, text_of
@@ -62,7 +64,7 @@ async def test_server_describes_itself(simulator: SimulatorProcess) -> None:
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-async def test_every_tool_answers_in_both_api_generations(any_simulator: SimulatorProcess, mode: str) -> None:
+async def test_every_tool_answers_in_every_api_generation(any_simulator: SimulatorProcess, mode: str) -> None:
     any_simulator.state(picked_files=["/home/ada/notes.py"], picked_folders=["/home/ada/src"], restart_downtime_ms=200)
     results: dict[str, dict[str, Any]] = {}
     async with serve(any_simulator.url, mode=mode, **ALLOW_ALL) as served:
@@ -70,7 +72,10 @@ async def test_every_tool_answers_in_both_api_generations(any_simulator: Simulat
             results[name] = structured(await served.client.call_tool(name, arguments))
 
     assert results["os_device_information"]["name"]
-    assert results["os_device_information"]["hardware"]["cpus"]
+    # One normalised shape whichever generation answered: CPUs, GPUs and RAM are always there.
+    hardware = results["os_device_information"]["hardware"]
+    assert set(hardware) == {"cpus", "gpus", "ram"}
+    assert hardware["cpus"][0]["name"] and hardware["gpus"][0]["name"] and hardware["ram"]["memory"] == 65536
     assert results["os_permissions_request"]["processing"]["vision"] is True
     assert results["os_update_check"]["status"] == "UP_TO_DATE"
     assert results["pick_files"] == {"paths": ["/home/ada/notes.py"], "total": 1, "truncated": False}
@@ -83,7 +88,8 @@ async def test_every_tool_answers_in_both_api_generations(any_simulator: Simulat
 
     # What reached PiecesOS used its API names and the generation's own paths.
     picks = [call for call in any_simulator.calls() if call["path"].endswith("files/pick")]
-    assert picks[-1]["body"] == {"allowMultiple": True, "allowedExtensions": ["py"]}
+    seed = picks[-1]["path"] == "/os/files/pick"
+    assert picks[-1]["body"] == {"allowedExtensions": ["py"], **({} if seed else {"allowMultiple": True})}
     for secret in SECRET_MARKERS:
         assert secret not in repr(results)
 
@@ -109,3 +115,17 @@ async def test_a_bad_argument_is_a_plain_sentence(simulator: SimulatorProcess) -
     assert missing.is_error and "type: Field required" in text_of(missing)
     assert not good.is_error
     assert simulator.os_calls("/os/filesystem/files/pick") == [] and simulator.os_calls("/os/link_provider") == []
+
+
+async def test_serve_finds_a_piecesos_announced_only_by_its_port_file(
+    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session simulator listens on a free port outside 39300-39333: only the port file can point at it.
+    monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits it: its Path.home() is tmp_path
+    port_file = discovery.port_file()
+    port_file.parent.mkdir(parents=True)
+    port_file.write_text(simulator.url.rsplit(":", 1)[1])
+    async with serve(None) as served:
+        found = await served.client.call_tool("os_device_information", {})
+    assert not found.is_error, text_of(found)
+    assert simulator.os_calls("/os/device/information")

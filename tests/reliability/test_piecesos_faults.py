@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
 import pytest
 
+from pieces_mcp import discovery
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, start_simulator, stop, structured, text_of
 
@@ -103,16 +105,72 @@ async def test_restart_reports_how_long_piecesos_was_down(simulator: SimulatorPr
     assert not after.is_error
 
 
-async def test_restart_that_does_not_come_back_says_so(simulator: SimulatorProcess) -> None:
-    simulator.state(restart_downtime_ms=4000)
-    async with serve(simulator.url, PIECES_MCP_TIMEOUT="2", **ALLOW) as served:
+async def test_a_restart_that_does_not_come_back_in_time_says_so_within_its_bound(
+    simulator: SimulatorProcess,
+) -> None:
+    simulator.state(restart_downtime_ms=6000)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_RESTART_TIMEOUT="2", **ALLOW) as served:
         started = time.monotonic()
         outcome = structured(await served.client.call_tool("os_restart", {}))
-        assert time.monotonic() - started < 3
-        await anyio.sleep(2.5)
-        after = await served.client.call_tool("os_device_information", {})
+        waited = time.monotonic() - started
     assert outcome == {"restarted": True, "back_online": False, "downtime_ms": None, "base_url": None}
+    assert 2 <= waited < 3
+
+
+async def test_a_restart_longer_than_the_timeout_is_waited_for(simulator: SimulatorProcess) -> None:
+    simulator.state(restart_downtime_ms=3000)
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="2", **ALLOW) as served:
+        outcome = await served.client.call_tool("os_restart", {})
+        after = await served.client.call_tool("os_device_information", {})
+    assert not outcome.is_error, text_of(outcome)
+    assert structured(outcome)["back_online"] is True and structured(outcome)["downtime_ms"] >= 3000
     assert not after.is_error
+
+
+async def test_a_restart_whose_connection_drops_is_a_restart_not_an_error(simulator: SimulatorProcess) -> None:
+    simulator.fault("/os/restart", drop=True)
+    async with serve(simulator.url, **ALLOW) as served:
+        outcome = await served.client.call_tool("os_restart", {})
+    assert not outcome.is_error, text_of(outcome)
+    assert structured(outcome)["back_online"] is True and isinstance(structured(outcome)["downtime_ms"], int)
+    assert len(simulator.os_calls("/os/restart")) == 1  # asked once: no second restart
+
+
+@pytest.mark.usefixtures("discovery_ports")
+async def test_a_restart_that_comes_back_on_another_port_is_found_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    piecesos = start_simulator()  # its own: it moves
+    try:
+        monkeypatch.setenv("HOME", str(tmp_path))  # announced only by its port file, as PiecesOS does
+        port_file = discovery.port_file()
+        port_file.parent.mkdir(parents=True)
+        port_file.write_text(piecesos.url.rsplit(":", 1)[1])
+        piecesos.state(restart_port="real", restart_downtime_ms=300)
+        async with serve(None, **ALLOW) as served:
+            outcome = structured(await served.client.call_tool("os_restart", {}))
+            after = await served.client.call_tool("os_permissions", {})
+    finally:
+        stop(piecesos)
+    assert outcome["back_online"] is True and outcome["downtime_ms"] >= 300
+    assert outcome["base_url"] != piecesos.url and 39300 <= int(outcome["base_url"].rsplit(":", 1)[1]) <= 39333
+    assert not after.is_error, text_of(after)
+
+
+async def test_an_update_goes_from_available_to_installed_through_the_tools(simulator: SimulatorProcess) -> None:
+    simulator.state(update_status="AVAILABLE", update_download_ms=600, restart_downtime_ms=200)
+    async with serve(simulator.url, **ALLOW) as served:
+        before = structured(await served.client.call_tool("os_device_information", {}))["version"]
+        checks = [structured(await served.client.call_tool("os_update_check", {}))]
+        while checks[-1]["status"] != "READY_TO_RESTART":
+            checks.append(structured(await served.client.call_tool("os_update_check", {})))
+        restart = structured(await served.client.call_tool("os_restart", {}))
+        after = structured(await served.client.call_tool("os_update_check", {}))
+        version = structured(await served.client.call_tool("os_device_information", {}))["version"]
+    progress = [check["percentage"] for check in checks if check["status"] == "DOWNLOADING"]
+    assert checks[0]["status"] == "AVAILABLE" and progress and progress == sorted(progress)
+    assert restart["back_online"] is True
+    assert after["status"] == "UP_TO_DATE" and version != before
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import concurrent.futures
 import errno
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
+from pieces_mcp.catalog import BY_NAME, CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import (
     SECRET_MARKERS,
     SIMULATOR_VERSION,
@@ -64,8 +67,8 @@ def call(
     http: httpx.Client, name: str, generation: Generation = "current", base: str = "", **body: Any
 ) -> httpx.Response:
     """Call one catalog endpoint the way a client would; `body=...` replaces the usual request body."""
-    endpoint = next(endpoint for endpoint in CATALOG if endpoint.name == name)
-    json_body = body.get("body", REQUEST_BODIES.get(name))
+    endpoint = BY_NAME[name]
+    json_body = body.get("body", endpoint.input_model.body_for_generation(REQUEST_BODIES.get(name), generation))
     return http.request(endpoint.method, base + endpoint.path_for(generation), json=json_body)
 
 
@@ -80,6 +83,15 @@ def add_fault(http: httpx.Client, **fault: Any) -> None:
 def connection_refused(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED
+
+
+def unanswered(http: httpx.Client, url: str) -> bool:
+    """True when a request gets no answer: the connection is refused or closes before one."""
+    try:
+        http.get(f"{url}/.well-known/health", timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
 
 
 def wait_until_healthy(http: httpx.Client, url: str, within_s: float = 5.0) -> float:
@@ -122,26 +134,74 @@ def test_every_catalog_endpoint_answers(
 def test_the_other_generations_path_is_not_found(
     simulators: dict[Generation, RunningSimulator], client: httpx.Client, generation: Generation, endpoint: Any
 ) -> None:
-    other: Generation = "seed" if generation == "current" else "current"
+    other: Generation = "current" if generation == "seed" else "seed"
     response = client.request(endpoint.method, simulators[generation].url + endpoint.path_for(other), json={})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == "Not Found"
 
 
-def test_update_check_answers_the_same_json_in_both_generations(
+@pytest.mark.parametrize(
+    ("generation", "keys"),
+    [
+        ("seed", {"status"}),
+        ("v10", {"status", "percentage", "updated"}),
+        ("current", {"status", "percentage", "updated"}),
+    ],
+)
+def test_update_check_answers_its_generations_shape(
+    simulators: dict[Generation, RunningSimulator], client: httpx.Client, generation: Generation, keys: set[str]
+) -> None:
+    answer = client.post(f"{simulators[generation].url}/os/update/check", json={}).json()
+    assert set(answer) == keys and answer["status"] == "UP_TO_DATE"
+
+
+@pytest.mark.parametrize("generation", ["seed", "v10"])
+def test_older_generations_report_one_cpu_and_one_gpu(
+    simulators: dict[Generation, RunningSimulator], client: httpx.Client, generation: Generation
+) -> None:
+    hardware = client.get(f"{simulators[generation].url}/os/device/information").json()["hardware"]
+    assert set(hardware) == {"cpu", "gpu"}
+    assert set(hardware["cpu"]) == {"name", "memory"} and hardware["gpu"]["capabilities"] == {"llm": True}
+
+
+def test_the_seed_picker_refuses_the_newer_allow_multiple(
     simulators: dict[Generation, RunningSimulator], client: httpx.Client
 ) -> None:
-    answers = [
-        client.post(f"{simulators[generation].url}/os/update/check", json={}).json() for generation in GENERATIONS
-    ]
-    assert {answer["status"] for answer in answers} == {"UP_TO_DATE"}
-    assert all(set(answer) == {"status", "percentage", "updated"} for answer in answers)
-    assert all(answer["percentage"] is None and answer["updated"]["value"] for answer in answers)
+    response = client.post(f"{simulators['seed'].url}/os/files/pick", json={"allowMultiple": True})
+    assert response.status_code == 400 and "allowMultiple" in response.text
 
 
-def test_health_answers_get_and_head(client: httpx.Client) -> None:
-    assert client.get("/.well-known/health").text == "ok"
+@pytest.mark.parametrize("generation", ["seed", "v10"])
+def test_older_generations_have_no_microsoft_store_status(
+    simulators: dict[Generation, RunningSimulator], client: httpx.Client, generation: Generation
+) -> None:
+    response = client.post(
+        f"{simulators[generation].url}/_simulator/state", json={"update_status": "UPDATE_VIA_MICROSOFT_STORE"}
+    )
+    assert response.status_code == 400 and generation in response.json()["error"]
+
+
+def test_an_available_update_downloads_then_waits_for_a_restart(client: httpx.Client) -> None:
+    set_state(client, update_status="AVAILABLE", update_download_ms=300)
+    seen = [call(client, "os_update_check").json()]
+    while seen[-1]["status"] != "READY_TO_RESTART":
+        seen.append(call(client, "os_update_check").json())
+    downloading = [answer["percentage"] for answer in seen if answer["status"] == "DOWNLOADING"]
+    assert seen[0]["status"] == "AVAILABLE" and downloading
+    assert downloading == sorted(downloading) and downloading[0] >= 0 and downloading[-1] < 100
+
+
+def test_a_restart_installs_a_downloaded_update(client: httpx.Client) -> None:
+    set_state(client, update_status="READY_TO_RESTART", restart_downtime_ms=0)
+    assert call(client, "os_restart").status_code == 204
+    wait_until_healthy(client, str(client.base_url).rstrip("/"))
+    assert call(client, "os_update_check").json()["status"] == "UP_TO_DATE"
+    assert client.get("/.well-known/version").text == "12.3.5-simulator"
+
+
+def test_health_answers_ok_and_an_id_to_get_and_head(client: httpx.Client) -> None:
+    assert re.fullmatch(r"OK:[0-9a-f-]{36}", client.get("/.well-known/health").text)
     assert client.head("/.well-known/health").status_code == 200
 
 
@@ -272,7 +332,7 @@ def test_faults_on_one_path_apply_in_the_order_given(client: httpx.Client) -> No
 def test_faults_can_target_well_known_paths(client: httpx.Client) -> None:
     add_fault(client, path="/.well-known/health", status=503, body="starting")
     assert client.get("/.well-known/health").status_code == 503
-    assert client.get("/.well-known/health").text == "ok"
+    assert client.get("/.well-known/health").text.startswith("OK:")
 
 
 def test_faulted_os_requests_are_still_logged(client: httpx.Client) -> None:
@@ -309,6 +369,18 @@ def test_sign_out_then_sign_in_toggles_signed_in(client: httpx.Client) -> None:
     profile = call(client, "sign_into_os").json()
     assert client.get("/_simulator/state").json()["signed_in"] is True
     assert users["iterable"][0]["id"] == profile["id"]
+
+
+def test_signing_in_while_signed_in_answers_the_same_user(client: httpx.Client) -> None:
+    first, again = call(client, "sign_into_os").json(), call(client, "sign_into_os").json()
+    assert again["id"] == first["id"]
+    assert client.get("/_simulator/state").json()["signed_in"] is True
+
+
+def test_signing_out_while_signed_out_answers_the_known_users_again(client: httpx.Client) -> None:
+    first, again = call(client, "sign_out_of_os"), call(client, "sign_out_of_os")
+    assert again.status_code == 200 and again.json()["iterable"] == first.json()["iterable"]
+    assert client.get("/_simulator/state").json()["signed_in"] is False
 
 
 @pytest.mark.parametrize("name", ["sign_into_os", "sign_out_of_os", "link_provider"])
@@ -354,16 +426,16 @@ def test_malformed_os_bodies_are_a_400(client: httpx.Client) -> None:
 # --- restart and serving ----------------------------------------------------------------------
 
 
-def test_restart_refuses_connections_during_downtime_then_returns_on_the_same_port(client: httpx.Client) -> None:
+def test_restart_stops_answering_during_downtime_then_returns_on_the_same_port(client: httpx.Client) -> None:
     with start_in_thread() as simulator:
         set_state(client, simulator.url, restart_downtime_ms=400, signed_in=False)
         started = time.monotonic()
 
         assert client.get(f"{simulator.url}/os/restart").status_code == 204
-        refused_at_once = connection_refused(simulator.port)
+        unanswered_at_once = unanswered(client, simulator.url)
         back_after = wait_until_healthy(client, simulator.url)
 
-        assert refused_at_once
+        assert unanswered_at_once
         assert time.monotonic() - started >= 0.3 and back_after < 2.0
         state = client.get(f"{simulator.url}/_simulator/state").json()
         assert state["signed_in"] is False and state["restarts"] == 1
@@ -390,7 +462,7 @@ def test_restart_can_be_faulted_and_then_does_not_happen(client: httpx.Client) -
 def test_start_in_thread_reports_the_real_port_and_stop_closes_it(client: httpx.Client) -> None:
     simulator = start_in_thread(port=0)
     assert simulator.port != 0 and simulator.url == f"http://127.0.0.1:{simulator.port}"
-    assert client.get(f"{simulator.url}/.well-known/health").text == "ok"
+    assert client.get(f"{simulator.url}/.well-known/health").status_code == 200
     simulator.stop()
     assert connection_refused(simulator.port)
     simulator.stop()  # stopping twice is harmless
@@ -429,3 +501,19 @@ def test_the_app_works_in_process() -> None:
 def test_create_app_rejects_an_unknown_generation() -> None:
     with pytest.raises(ValueError, match="api must be one of"):
         create_app("future")  # type: ignore[arg-type]
+
+
+def test_the_simulator_uses_only_uvicorns_documented_entry_points() -> None:
+    # uvicorn documents `uvicorn.Config` and `uvicorn.Server` (with `serve()` and `should_exit`) for
+    # running a server from code; its submodules (protocol classes, server state) are internals.
+    used: set[str] = set()
+    for source in Path(create_app.__code__.co_filename).parent.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("uvicorn"):
+                used.add(f"from {node.module} import")
+            elif isinstance(node, ast.Import):
+                used.update(f"import {alias.name}" for alias in node.names if alias.name.startswith("uvicorn."))
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "uvicorn":
+                used.add(f"uvicorn.{node.attr}")
+    assert used == {"uvicorn.Config", "uvicorn.Server"}

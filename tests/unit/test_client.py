@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -12,7 +13,7 @@ from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut
-from pieces_mcp.models import EmptyBodyInput, FilePickerInput, NoArguments, PickedPaths, UpdateStatus
+from pieces_mcp.models import EmptyBodyInput, FilePickerInput, NoArguments, PickedPaths, RestartOutcome, UpdateStatus
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1:39300"
@@ -26,16 +27,21 @@ def pieces_with(handler: Callable[[httpx.Request], httpx.Response], **settings: 
 async def test_moved_paths_fall_back_to_the_seed_generation_and_remember_it() -> None:
     seen: list[str] = []
 
+    bodies: list[object] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.path)
+        bodies.append(json.loads(request.content))
         if request.url.path == "/os/files/pick":
             return httpx.Response(200, json=["/tmp/a.py"])
         return httpx.Response(404, text="Not Found")
 
     pieces = pieces_with(handler)
-    answer = await pieces.call(BY_NAME["pick_files"], FilePickerInput())
+    answer = await pieces.call(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["py"]))
     assert isinstance(answer, PickedPaths) and answer.paths == ["/tmp/a.py"]
+    # v10 shares today's path: one try for both, then the seed's, with the seed's body (no allowMultiple).
     assert seen == ["/os/filesystem/files/pick", "/os/files/pick"]
+    assert bodies == [{"allowMultiple": True, "allowedExtensions": ["py"]}, {"allowedExtensions": ["py"]}]
     await pieces.call(BY_NAME["pick_files"], FilePickerInput())
     assert seen[2:] == ["/os/files/pick"]  # remembered: no second 404
     assert pieces.generation == "seed"
@@ -100,6 +106,32 @@ async def test_a_dropped_connection_says_so() -> None:
 
     with pytest.raises(ConnectionLost, match="closed before it answered"):
         await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
+
+
+async def test_a_restart_whose_connection_drops_waits_for_piecesos_instead_of_failing() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/os/restart":
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return httpx.Response(200, text="OK:5f0c")
+
+    outcome = await pieces_with(handler).call(BY_NAME["os_restart"], NoArguments())
+    assert isinstance(outcome, RestartOutcome) and outcome.back_online and outcome.downtime_ms is not None
+    assert asked.count("/os/restart") == 1
+
+
+async def test_a_restart_that_never_comes_back_says_so_at_the_restart_bound() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/os/restart":
+            return httpx.Response(204)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    started = time.monotonic()
+    outcome = await pieces_with(handler, timeout=0.2, restart_timeout=0.5).call(BY_NAME["os_restart"], NoArguments())
+    assert outcome == RestartOutcome(restarted=True, back_online=False, downtime_ms=None, base_url=None)
+    assert 0.5 <= time.monotonic() - started < 0.7 + 0.2  # the restart's own bound, inside the call's limit
 
 
 async def test_refused_connection_with_a_configured_url_is_not_running() -> None:

@@ -140,6 +140,7 @@ def test_settings_survive_the_trip_through_a_child_environment(tmp_path: Path) -
         base_url="http://127.0.0.1:39301",
         timeout=2.5,
         interactive_timeout=30,
+        restart_timeout=5,
         confirm=ConfirmMode.DESKTOP,
         allow_tools=frozenset({"pick_files", "os_restart"}),
         deny_tools=frozenset({"sign_out_of_os"}),

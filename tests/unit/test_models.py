@@ -10,11 +10,47 @@ from pydantic import ValidationError
 from pieces_mcp import models
 
 
-def test_unknown_enum_values_read_as_unknown() -> None:
+def test_unknown_enum_values_read_as_unknown_with_the_raw_text_beside() -> None:
     status = models.UpdateStatus.from_wire({"status": "INSTALLING_FROM_THE_FUTURE"})
-    assert status.status == "UNKNOWN"
+    assert (status.status, status.status_raw) == ("UNKNOWN", "INSTALLING_FROM_THE_FUTURE")
     ram = models.RAM.from_wire({"type": "DDR7"})
-    assert ram.type == "UNKNOWN"
+    assert (ram.type, ram.type_raw) == ("UNKNOWN", "DDR7")
+    provider = models.ExternalProviderIdentity.from_wire({"type": "myspace"})
+    assert (provider.type, provider.type_raw) == ("UNKNOWN", "myspace")
+
+
+def test_a_known_enum_value_has_no_raw_text() -> None:
+    status = models.UpdateStatus.from_wire({"status": "UP_TO_DATE"})
+    assert status.model_dump(mode="json", exclude_unset=True) == {"status": "UP_TO_DATE"}
+
+
+OLDER_HARDWARE = {
+    "cpu": {"name": "Apple M2", "memory": 16384},
+    "gpu": {"name": "Apple M2", "memory": 16384, "capabilities": {"llm": True}},
+}
+
+
+def test_older_single_cpu_and_gpu_become_one_item_lists_and_ram() -> None:
+    info = models.DeviceInformation.from_wire({"name": "mac", "hardware": OLDER_HARDWARE})
+    hardware = info.model_dump(mode="json", exclude_unset=True)["hardware"]
+    assert hardware == {
+        "cpus": [{"name": "Apple M2", "memory": 16384}],
+        "gpus": [{"name": "Apple M2", "memory": 16384, "capabilities": {"llm": True}}],
+        "ram": {"memory": 16384},
+    }
+
+
+def test_the_seeds_checked_os_update_is_the_status_answer() -> None:
+    status = models.UpdateStatus.from_wire(
+        {"schema": {"migration": 0, "semantic": "MAJOR_0_MINOR_0_PATCH_1"}, "status": "AVAILABLE"}
+    )
+    assert status.model_dump(mode="json", exclude_unset=True) == {"status": "AVAILABLE"}
+
+
+def test_only_the_seed_picker_body_drops_allow_multiple() -> None:
+    body = models.FilePickerInput(allow_multiple=False, allowed_extensions=["md"]).body()
+    assert models.FilePickerInput.body_for_generation(body, "seed") == {"allowedExtensions": ["md"]}
+    assert models.FilePickerInput.body_for_generation(body, "v10") == body
 
 
 def test_known_enum_values_are_kept() -> None:
