@@ -105,14 +105,16 @@ async def test_restart_reports_how_long_piecesos_was_down(simulator: SimulatorPr
     assert not after.is_error
 
 
-async def test_a_restart_that_does_not_come_back_in_time_says_so_within_its_bound(
-    simulator: SimulatorProcess,
-) -> None:
-    simulator.state(restart_downtime_ms=6000)
-    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_RESTART_TIMEOUT="2", **ALLOW) as served:
-        started = time.monotonic()
-        outcome = structured(await served.client.call_tool("os_restart", {}))
-        waited = time.monotonic() - started
+async def test_a_restart_that_does_not_come_back_in_time_says_so_within_its_bound() -> None:
+    simulator = start_simulator()  # its own: it stays down after the test, where the shared one must not
+    try:
+        simulator.state(restart_downtime_ms=6000)
+        async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_RESTART_TIMEOUT="2", **ALLOW) as served:
+            started = time.monotonic()
+            outcome = structured(await served.client.call_tool("os_restart", {}))
+            waited = time.monotonic() - started
+    finally:
+        stop(simulator)
     assert outcome == {"restarted": True, "back_online": False, "downtime_ms": None, "base_url": None}
     assert 2 <= waited < 3
 
