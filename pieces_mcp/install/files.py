@@ -9,9 +9,9 @@ import shutil
 import stat
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -83,9 +83,9 @@ def refuse_read_only(path: Path) -> None:
 
 
 def backup(path: Path) -> Path:
-    """Copy the file to `NAME.YYYYMMDD-HHMMSS.bak` beside it; never over an existing backup (the first is kept)."""
+    """Copy the file to `NAME.YYYYMMDD-HHMMSS-micro.bak` beside it; never over an existing backup."""
     target = target_of(path)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")  # sorts by time, even two changes in one second
     for attempt in range(1, 1000):
         suffix = "" if attempt == 1 else f"-{attempt}"
         candidate = path.with_name(f"{path.name}.{stamp}{suffix}.bak")

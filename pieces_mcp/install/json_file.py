@@ -122,7 +122,7 @@ class JsonDocument:
 
     def _replace(self, node: Any, value: Any) -> None:
         start, end = self._span(node)
-        self.text = self.text[:start] + self._dump(value, self._indent_at(start)) + self.text[end:]
+        self.text = self.text[:start] + self._eol(self._dump(value, self._indent_at(start))) + self.text[end:]
 
     def _insert(self, obj: Any, key: str, value: Any) -> None:
         """Add `key` as the object's last member, before its closing brace (and after any comment)."""
@@ -133,7 +133,7 @@ class JsonDocument:
         close = end - 1  # the "}"
         pairs = obj.key_value_pairs
         if not pairs:
-            self.text = self.text[:start] + "{\n" + child + member + "\n" + indent + "}" + self.text[end:]
+            self.text = self.text[:start] + self._eol("{\n" + child + member + "\n" + indent + "}") + self.text[end:]
             return
         body_end = close
         while body_end > start and self.text[body_end - 1] in " \t\r\n":
@@ -141,16 +141,19 @@ class JsonDocument:
         addition = "\n" + child + member
         if "\n" not in self.text[body_end:close]:  # `{"a": 1}` on one line: the brace goes on a line of its own
             addition += "\n" + indent
-        edits = [(body_end, addition)]
+        value_end = self._span(pairs[-1].value)[1]  # at or before body_end
+        self.text = self.text[:body_end] + self._eol(addition) + self.text[body_end:]
         if obj.trailing_comma is None:
-            edits.append((self._span(pairs[-1].value)[1], ","))
-        for at, new in sorted(edits, reverse=True):  # the later position first keeps the earlier one valid
-            self.text = self.text[:at] + new + self.text[at:]
+            self.text = self.text[:value_end] + "," + self.text[value_end:]
+
+    def _eol(self, inserted: str) -> str:
+        """Inserted lines end as the file's do (CRLF files stay CRLF)."""
+        return inserted.replace("\n", "\r\n") if "\r\n" in self.text else inserted
 
     def _span(self, node: Any) -> tuple[int, int]:
-        starts = [0]
-        for line in self.text.splitlines(keepends=True):
-            starts.append(starts[-1] + len(line))
+        starts = [0]  # json-five counts lines by "\n" alone (a CRLF line's "\r" is in its columns)
+        for line in self.text.split("\n"):
+            starts.append(starts[-1] + len(line) + 1)
         return starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset
 
     def _indent_at(self, position: int) -> str:

@@ -23,7 +23,13 @@ def raycast_link(command: str, args: list[str]) -> str:
 
 
 def warp_json(command: str, args: list[str]) -> str:
-    entry: dict[str, Any] = {"command": command, "args": args, "env": {}, "working_directory": None, "start_on_launch": True}
+    entry: dict[str, Any] = {
+        "command": command,
+        "args": args,
+        "env": {},
+        "working_directory": None,
+        "start_on_launch": True,
+    }
     return dump_value({SERVER_NAME: entry}, "", "  ")
 
 
