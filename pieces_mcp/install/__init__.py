@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, SERVER_NAME, Client, Format, config_path, describe_clients
-from pieces_mcp.install.entry import Merge, launch_command, merge_entry
+from pieces_mcp.install.entry import Merge, is_temporary, launch_command, merge_entry
 from pieces_mcp.install.errors import InstallError
 from pieces_mcp.install.files import backup, locked, read_text, refuse_read_only, write_atomic
 from pieces_mcp.install.json_file import JsonDocument, strip_jsonc
@@ -139,6 +139,12 @@ def run_install(client_name: str, config: str | None, *, dry_run: bool = False, 
         print(f"pieces-mcp: cannot write {path}: {exc.strerror or exc}. It was not changed.", file=sys.stderr)
         return 1
     _report(plan, saved, dry_run=False)
+    if is_temporary(command):
+        print(
+            f"Note: {command} is in uv's cache (a uvx run) and goes when the cache is cleaned; for a lasting entry "
+            "run install from `uv tool install pieces-mcp` or a virtual environment.",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -31,6 +31,12 @@ def launch_command(executable: str | None = None) -> tuple[str, list[str]]:
     return str(python), ["-m", "pieces_mcp", "serve"]
 
 
+def is_temporary(command: str) -> bool:
+    """A `uvx` run lives in uv's cache (…/uv/archive-v0/…), which `uv cache clean` removes with the command."""
+    parts = Path(command).parts
+    return any(part.startswith("archive-v") for part in parts) and any(part == "uv" for part in parts)
+
+
 def person_arguments(args: Any) -> list[str]:
     """The person's own arguments in an existing entry: what follows `serve`, or with no `serve` (it is the default
     command) whatever follows the `-m pieces_mcp` launcher."""

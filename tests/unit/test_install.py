@@ -28,7 +28,7 @@ from pieces_mcp.install import (
     run_install,
     strip_jsonc,
 )
-from pieces_mcp.install.entry import person_arguments
+from pieces_mcp.install.entry import is_temporary, person_arguments
 from pieces_mcp.install.manual import raycast_link, warp_json
 
 FILE_CLIENTS = [client.name for client in CLIENT_LIST if client.format is not Format.MANUAL]
@@ -421,6 +421,12 @@ def test_launch_command_is_absolute_and_prefers_this_environments_script(tmp_pat
     script = bin_dir / ("pieces-mcp.exe" if os.name == "nt" else "pieces-mcp")
     script.touch()
     assert launch_command(str(python)) == (str(script), ["serve"])
+
+
+def test_a_uvx_cache_command_is_recognised_as_temporary() -> None:
+    assert is_temporary("/home/ana/.cache/uv/archive-v0/Xy12/bin/pieces-mcp")
+    assert not is_temporary("/home/ana/.venv/bin/pieces-mcp")
+    assert not is_temporary(COMMAND)
 
 
 def test_raycast_gets_its_install_link(capsys: pytest.CaptureFixture[str]) -> None:
