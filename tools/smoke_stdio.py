@@ -9,6 +9,7 @@ pieces-mcp. Exit 0 and one line of JSON on success; exit 1 with the reason other
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import anyio
@@ -17,7 +18,9 @@ from mcp.client.stdio import stdio_client
 
 
 async def session(command: list[str]) -> dict[str, object]:
-    params = StdioServerParameters(command=command[0], args=command[1:])
+    # The whole environment, as a client passes it: the SDK's default keeps only a few variables, and uvx needs
+    # the rest (certificate bundles, proxies, UV_* settings) to reach the index.
+    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     with anyio.fail_after(120):
         async with Client(stdio_client(params), mode="legacy") as client:
             tools = sorted(tool.name for tool in (await client.list_tools()).tools)
