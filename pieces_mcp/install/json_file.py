@@ -112,7 +112,10 @@ class JsonDocument:
         self.data = load(self.path, self.text)
 
     def _node(self, keys: tuple[str, ...]) -> Any:
-        node: Any = json5.loads(self.text, loader=ModelLoader()).value
+        try:
+            node: Any = json5.loads(self.text, loader=ModelLoader()).value
+        except ValueError as exc:  # JSON that json-five reads differently: refuse rather than guess
+            raise InstallError(f"{self.path} could not be edited in place ({exc}). It was not changed.") from None
         for key in keys:
             member = _member(node, key) if isinstance(node, json5_model.JSONObject) else None
             if member is None:
