@@ -14,10 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import json5
-from json5 import model as json5_model
-from json5.loader import ModelLoader
-
 from pieces_mcp.install.errors import InstallError
 
 _CLOSER_AHEAD = re.compile(r"[ \t\r\n]*[}\]]")
@@ -98,7 +94,7 @@ class JsonDocument:
             self.text = "{}\n"  # the first member then goes in as in any other file
         for depth in range(len(keys)):
             parent = self._node(keys[:depth])
-            if not isinstance(parent, json5_model.JSONObject):
+            if not _is_object(parent):
                 where = ".".join(keys[:depth]) or "the top level"
                 raise InstallError(f'{self.path}: "{where}" is not a JSON object. It was not changed.')
             last = depth == len(keys) - 1
@@ -113,11 +109,11 @@ class JsonDocument:
 
     def _node(self, keys: tuple[str, ...]) -> Any:
         try:
-            node: Any = json5.loads(self.text, loader=ModelLoader()).value
+            node: Any = _parse_model(self.text).value
         except ValueError as exc:  # JSON that json-five reads differently: refuse rather than guess
             raise InstallError(f"{self.path} could not be edited in place ({exc}). It was not changed.") from None
         for key in keys:
-            member = _member(node, key) if isinstance(node, json5_model.JSONObject) else None
+            member = _member(node, key) if _is_object(node) else None
             if member is None:
                 return None
             node = member.value
@@ -171,6 +167,29 @@ class JsonDocument:
 
     def _dump(self, value: Any, indent: str) -> str:
         return dump_value(value, indent, self._unit())
+
+
+def _json_five() -> Any:
+    """json-five's module. It shares the import name `json5` with an unrelated package (dpranke/pyjson5); with both
+    in one environment the last installed wins, so say so instead of failing obscurely."""
+    try:
+        import json5.loader
+        import json5.model
+    except ImportError:
+        raise InstallError(
+            "the `json5` module here is not json-five's (another package of the same name replaced it). "
+            "Run pieces-mcp from an environment of its own: uvx pieces-mcp, pipx or a virtual environment."
+        ) from None
+    return json5
+
+
+def _parse_model(text: str) -> Any:
+    module = _json_five()
+    return module.loads(text, loader=module.loader.ModelLoader())
+
+
+def _is_object(node: Any) -> bool:
+    return isinstance(node, _json_five().model.JSONObject)
 
 
 def _member(obj: Any, key: str) -> Any:

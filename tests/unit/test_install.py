@@ -423,6 +423,23 @@ def test_launch_command_is_absolute_and_prefers_this_environments_script(tmp_pat
     assert launch_command(str(python)) == (str(script), ["serve"])
 
 
+def test_a_foreign_json5_module_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dpranke's `json5` package uses json-five's import name; with it installed over json-five, say what to do."""
+    import types
+
+    foreign = types.ModuleType("json5")
+    monkeypatch.setitem(sys.modules, "json5", foreign)
+    monkeypatch.setitem(sys.modules, "json5.loader", None)
+    path = tmp_path / "mcp.json"
+    path.write_text('{"mcpServers": {}}', encoding="utf-8")
+    assert run_install("cursor", str(path)) == 1
+    err = capsys.readouterr().err
+    assert "not json-five's" in err and "environment of its own" in err
+    assert path.read_text(encoding="utf-8") == '{"mcpServers": {}}'
+
+
 def test_a_uvx_cache_command_is_recognised_as_temporary() -> None:
     assert is_temporary("/home/ana/.cache/uv/archive-v0/Xy12/bin/pieces-mcp")
     assert not is_temporary("/home/ana/.venv/bin/pieces-mcp")
