@@ -4,6 +4,7 @@ order survive."""
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from pieces_mcp.install.errors import InstallError
 
 
-def _yaml() -> YAML:
+def _yaml(indent: int = 2, sequence: int = 2, offset: int = 0) -> YAML:
     yaml = YAML()  # round-trip: keeps comments, key order and quoting
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long command path
+    yaml.indent(mapping=indent, sequence=sequence, offset=offset)
     return yaml
 
 
@@ -27,6 +30,9 @@ class YamlDocument:
         self.path = path
         try:
             data = _yaml().load(text) if text.strip() else None
+            # Write back with the file's own indentation: ruamel.yaml guesses the block sequences' layout, the
+            # mappings' step is the first nested key's.
+            _, sequence, offset = load_yaml_guess_indent(text) if data is not None else (None, None, None)
         except YAMLError as exc:
             raise InstallError(
                 f"{path} is not valid YAML: {exc}. It was not changed; fix it or pass --config with another file."
@@ -36,11 +42,14 @@ class YamlDocument:
         if not isinstance(data, Mapping):
             raise InstallError(f"{path} does not hold a YAML mapping at the top level. It was not changed.")
         self.data: Any = data
+        self.indent = _mapping_indent(text)
+        self.sequence = sequence or 2
+        self.offset = offset or 0
 
     @property
     def text(self) -> str:
         out = io.StringIO()
-        _yaml().dump(self.data, out)
+        _yaml(self.indent, self.sequence, self.offset).dump(self.data, out)
         return out.getvalue()
 
     def get(self, keys: tuple[str, ...]) -> Any:
@@ -61,3 +70,14 @@ class YamlDocument:
                 where = ".".join(keys[: depth + 1])
                 raise InstallError(f'{self.path}: "{where}" is not a YAML mapping. It was not changed.')
         node[keys[-1]] = value
+
+
+def _mapping_indent(text: str) -> int:
+    """How far the file indents a nested mapping: the first `key:` line followed by a deeper `key: ...` line."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for above, below in itertools.pairwise(lines):
+        depth_above = len(above) - len(above.lstrip(" "))
+        depth_below = len(below) - len(below.lstrip(" "))
+        if above.rstrip().endswith(":") and depth_below > depth_above and not below.lstrip().startswith("-"):
+            return depth_below - depth_above
+    return 2

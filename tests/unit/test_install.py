@@ -371,6 +371,24 @@ def test_json_layout_outside_the_entry_is_byte_for_byte_the_same(tmp_path: Path)
     assert path.read_text(encoding="utf-8") == expected
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "extensions:\n    dev:\n        args:\n            - a\n        cmd: x   # mine\n",
+        "extensions:\n  dev:\n    args:\n      - a\n    cmd: x   # mine\n",
+        "extensions:\n  dev:\n    args:\n    - a\n    cmd: x   # mine\n",
+    ],
+    ids=["four-spaces", "two-spaces-indented-dashes", "two-spaces-flush-dashes"],
+)
+def test_yaml_keeps_the_files_own_indentation(layout: str, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(layout, encoding="utf-8")
+    assert run_install("goose", str(path)) == 0
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(layout)  # the person's part, byte for byte; ours follows in the same style
+    assert entry_in("goose", path)["cmd"] == COMMAND
+
+
 def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     path.write_bytes(b'{\r\n  "mcpServers": {\r\n    "x": {"command": "y"}\r\n  }\r\n}\r\n')
