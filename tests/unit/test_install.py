@@ -15,20 +15,10 @@ import pytest
 import tomlkit
 from ruamel.yaml import YAML
 
-from pieces_mcp.install import (
-    CLIENT_LIST,
-    CLIENTS,
-    SERVER_NAME,
-    Format,
-    apply,
-    config_path,
-    configured_clients,
-    launch_command,
-    plan_install,
-    run_install,
-    strip_jsonc,
-)
-from pieces_mcp.install.entry import is_temporary, person_arguments
+from pieces_mcp.install import CLIENT_LIST, CLIENTS, SERVER_NAME, Format, config_path, configured_clients, run_install
+from pieces_mcp.install.entry import is_temporary, launch_command, person_arguments
+from pieces_mcp.install.installer import apply, plan_install
+from pieces_mcp.install.json_file import strip_jsonc
 from pieces_mcp.install.manual import raycast_link, warp_json
 
 FILE_CLIENTS = [client.name for client in CLIENT_LIST if client.format is not Format.MANUAL]
