@@ -71,10 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the PiecesOS connection and print what was found")
     add_arguments(doctor)
 
-    install = commands.add_parser("install", help="add this server to an MCP client's configuration file")
-    install.add_argument("--client", required=True, choices=_client_names(), help="which MCP client")
+    install = commands.add_parser(
+        "install",
+        help="add this server to an MCP client's configuration, keeping your settings",
+        description="Add pieces-os to an MCP client. An existing entry keeps its env, your arguments after `serve` "
+        "and every other key; only the command and the serve arguments are updated. The file gets a dated backup.",
+        epilog=_install_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    install.add_argument("--client", required=True, choices=_client_names(), help="which MCP client (see below)")
     install.add_argument("--config", help="the configuration file to edit (default: the client's usual place)")
     install.add_argument("--dry-run", action="store_true", help="print the resulting file instead of writing it")
+    install.add_argument("--reset", action="store_true", help="replace the whole pieces-os entry, env included")
     return parser
 
 
@@ -90,6 +98,12 @@ def _simulator_port(text: str) -> int:
     if not 0 <= port < 65536:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
     return port
+
+
+def _install_epilog() -> str:
+    from pieces_mcp.install import describe_clients
+
+    return "clients (name, label: format and file on this machine):\n" + describe_clients()
 
 
 def _add_simulate(parser: argparse.ArgumentParser, text: str) -> None:
@@ -114,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "install":
             from pieces_mcp.install import run_install
 
-            return run_install(args.client, args.config, dry_run=args.dry_run)
+            return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset)
         settings = load(args)
     except ConfigError as exc:
         print(f"pieces-mcp: {exc}", file=sys.stderr)
