@@ -17,7 +17,7 @@ from typing import Any
 import tomlkit
 
 import pieces_mcp
-from pieces_mcp.config import OPTIONS
+from pieces_mcp.config import options
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -70,7 +70,7 @@ def test_package_is_the_pypi_distribution_over_stdio() -> None:
 
 def test_every_setting_is_an_environment_variable_with_a_description() -> None:
     variables = DOCUMENT["packages"][0]["environmentVariables"]
-    assert [variable["name"] for variable in variables] == [env for _, env, _ in OPTIONS]
+    assert [variable["name"] for variable in variables] == [option.env for _, option in options()]
     for variable in variables:
         assert set(variable) <= INPUT_FIELDS, variable
         assert variable["description"].strip()
