@@ -7,7 +7,6 @@ skipped with the reason.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import subprocess
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tools.benchkit import openapi
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINES = {"mcp-server-time": "mcp_server_time", "fastmcp-bridge": "fastmcp"}
@@ -90,9 +91,8 @@ def test_baseline_has_every_section(report: dict[str, Any], baseline: str) -> No
 
 
 def test_the_bridges_openapi_document_is_the_one_made_from_the_reference() -> None:
-    bench = importlib.import_module("tools.bench")
-    if not bench.API_DIR.is_dir():
-        pytest.skip(f"the reference API description is not at {bench.API_DIR}")
-    committed = json.loads(bench.OPENAPI_PATH.read_text(encoding="utf-8"))
-    assert committed == bench.openapi_document(), "remake it: python tools/bench.py --write-openapi"
+    if not openapi.API_DIR.is_dir():
+        pytest.skip(f"the reference API description is not at {openapi.API_DIR}")
+    committed = json.loads(openapi.OPENAPI_PATH.read_text(encoding="utf-8"))
+    assert committed == openapi.openapi_document(), "remake it: python tools/bench.py --write-openapi"
     assert len(committed["paths"]) == 10
