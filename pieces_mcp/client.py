@@ -30,9 +30,9 @@ POLL_INTERVAL_S = 0.1
 # request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
 NOT_FOUND_HINT = (
-    "start the Pieces desktop app or PiecesOS, then try again "
-    "(or set PIECES_OS_URL if it listens somewhere else; `pieces-mcp doctor` checks the connection)"
+    "start the Pieces desktop app or PiecesOS, then try again (or set PIECES_OS_URL if it listens somewhere else{})"
 )
+DOCTOR_HINT = "; `pieces-mcp doctor` checks the connection"
 
 
 @asynccontextmanager
@@ -56,8 +56,10 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 class PiecesOS:
     """Calls PiecesOS's OS endpoints; remembers where PiecesOS is and which API generation it speaks."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, *, mention_doctor: bool = True) -> None:
         self.settings = settings
+        # What to do when PiecesOS is not found; `doctor` itself must not send the person to `doctor`.
+        self.not_found_hint = NOT_FOUND_HINT.format(DOCTOR_HINT if mention_doctor else "")
         self.http = http
         self.base_url: str | None = settings.base_url
         self.found_by = "--base-url / PIECES_OS_URL" if settings.base_url else "not yet looked for"
@@ -75,7 +77,7 @@ class PiecesOS:
                 self.base_url = None
                 raise NotRunning(
                     "PiecesOS is not running: nothing answered on ports 39300-39333, 1000 or 5323; "
-                    + NOT_FOUND_HINT
+                    + self.not_found_hint
                     + "."
                 )
             if found != self.base_url:
@@ -154,13 +156,15 @@ class PiecesOS:
         except httpx.ConnectError:
             if self.settings.base_url:
                 raise NotRunning(
-                    f"PiecesOS is not running: nothing answered at {base_url}; {NOT_FOUND_HINT}."
+                    f"PiecesOS is not running: nothing answered at {base_url}; {self.not_found_hint}."
                 ) from None
         moved_to = await self.locate(again=True)
         try:
             return await self._send_to(moved_to, method, path, body, what)
         except httpx.ConnectError:
-            raise NotRunning(f"PiecesOS is not running: nothing answered at {moved_to}; {NOT_FOUND_HINT}.") from None
+            raise NotRunning(
+                f"PiecesOS is not running: nothing answered at {moved_to}; {self.not_found_hint}."
+            ) from None
 
     async def _send_to(self, base_url: str, method: str, path: str, body: dict[str, Any] | None, what: str) -> Reply:
         request = self.http.build_request(method, base_url + path, json=body)

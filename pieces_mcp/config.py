@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pieces_mcp.catalog import BY_NAME
@@ -133,6 +134,12 @@ def load(args: argparse.Namespace | None = None, environ: Mapping[str, str] | No
         log_level=log_level,
         audit_log=str(raw["audit_log"]) if "audit_log" in raw else None,
     )
+    if settings.audit_log is not None:
+        # Checked at start: found at the first guarded call, a bad path would only be a warning in the log.
+        target = Path(settings.audit_log).expanduser()
+        if target.is_dir() or not target.parent.is_dir():
+            problem = "is a folder" if target.is_dir() else f"is in a folder that does not exist ({target.parent})"
+            raise ConfigError(f"--audit-log {settings.audit_log} {problem}; give a file in an existing folder")
     if settings.base_url and not settings.allow_remote and not is_loopback_url(settings.base_url):
         raise ConfigError(
             f"PiecesOS URL {settings.base_url} is not on this machine; PiecesOS listens on loopback. "

@@ -37,7 +37,7 @@ async def run_doctor(settings: Settings) -> int:
 
     policy = Policy(settings)
     async with http_client(settings) as http:
-        pieces = PiecesOS(settings, http)
+        pieces = PiecesOS(settings, http, mention_doctor=False)
         try:
             base_url = await pieces.locate()
             say("PiecesOS", f"{base_url} ({pieces.found_by})")

@@ -6,6 +6,7 @@ bearer token that only the person who started the server has (printed to stderr)
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
 import secrets
@@ -16,6 +17,7 @@ import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pieces_mcp.config import ConfigError
 from pieces_mcp.server import PiecesServer
 
 logger = logging.getLogger(__name__)
@@ -57,14 +59,26 @@ def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
     return BearerToken(app, token)
 
 
-async def serve_http(server: PiecesServer, port: int, token: str | None = None) -> None:
-    """Serve until cancelled. Port 0 picks a free port; the URL and the token are printed to stderr."""
-    token = token or secrets.token_urlsafe(32)
+def listen(port: int) -> socket.socket:
+    """The listening socket on 127.0.0.1:`port` (0 picks a free one); a port that cannot be had is a ConfigError."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535 (0 picks a free port), not {port}")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((HOST, port))
+    try:
+        listener.bind((HOST, port))
+    except OSError as exc:
+        listener.close()
+        why = "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise ConfigError(f"port {port} on {HOST} {why}; choose another with --port, or 0 for any free port") from None
     listener.listen(128)  # connections wait in the backlog from now on, so the printed URL is ready to use
+    return listener
+
+
+async def serve_http(server: PiecesServer, listener: socket.socket, token: str | None = None) -> None:
+    """Serve on `listener` until cancelled; the URL (and a generated token) are printed to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port
+    token = token or secrets.token_urlsafe(32)
     config = uvicorn.Config(build_app(server, port, token), log_level="warning", lifespan="on")
     # The token goes to stderr only: stdout is not ours to use.
     print(f"pieces-mcp: Streamable HTTP on http://{HOST}:{port}{PATH}", file=sys.stderr)
