@@ -18,12 +18,15 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pieces_mcp.config import ConfigError
+from pieces_mcp.header_deadline import with_header_deadline
 from pieces_mcp.server import PiecesServer
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 PATH = "/mcp"
+# How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
+HEADER_TIMEOUT_S = 5.0
 
 
 class BearerToken:
@@ -76,11 +79,18 @@ def listen(port: int) -> socket.socket:
 
 
 async def serve_http(server: PiecesServer, listener: socket.socket, token: str | None = None) -> None:
-    """Serve on `listener` until cancelled; the URL (and a generated token) are printed to stderr."""
+    """Serve on `listener` until cancelled; the URL, and the token unless the person chose it, go to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port
+    chosen_by_person = bool(token)
     token = token or secrets.token_urlsafe(32)
-    config = uvicorn.Config(build_app(server, port, token), log_level="warning", lifespan="on")
-    # The token goes to stderr only: stdout is not ours to use.
+    config = uvicorn.Config(
+        build_app(server, port, token),
+        log_level="warning",
+        lifespan="on",
+        http=with_header_deadline(HEADER_TIMEOUT_S),
+    )
+    # stderr only: stdout is not ours to use. A token the person set is theirs already, and logs get shared.
+    shown = "<the value of PIECES_MCP_HTTP_TOKEN>" if chosen_by_person else token
     print(f"pieces-mcp: Streamable HTTP on http://{HOST}:{port}{PATH}", file=sys.stderr)
-    print(f"pieces-mcp: send the header  Authorization: Bearer {token}", file=sys.stderr, flush=True)
+    print(f"pieces-mcp: send the header  Authorization: Bearer {shown}", file=sys.stderr, flush=True)
     await uvicorn.Server(config).serve(sockets=[listener])
