@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pieces_mcp.models import UpdatingStatusValue
 from pieces_mcp.simulator import profiles
@@ -123,7 +123,9 @@ class FaultSpec(_Strict):
 
     An answer (`status`, default 500, with `body`) replaces the endpoint's behaviour; `drop` closes
     the connection without answering; a `delay_ms` alone delays the normal answer. `times: 0` lasts
-    until reset.
+    until reset. `reason` is the status line's reason phrase; `content_encoding` (e.g. "gzip",
+    "gzip, gzip", "deflate") compresses the body so and says so, unless `raw_body` (the header with
+    the body as given: a corrupt compressed answer); `repeat` sends the body that many times over.
     """
 
     path: str = Field(pattern=r"^/")
@@ -133,6 +135,20 @@ class FaultSpec(_Strict):
     delay_ms: int = Field(default=0, ge=0, le=3_600_000)
     drop: bool = False
     times: int = Field(default=1, ge=0)
+    # See `pieces_mcp.simulator.fault_answers`: how the answer is put on the wire.
+    reason: str | None = Field(default=None, max_length=65_536, pattern=r"^[^\r\n]*$")
+    content_encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 ,_-]+$")
+    raw_body: bool = False
+    repeat: int = Field(default=1, ge=1, le=1 << 32)
+
+    @model_validator(mode="after")
+    def _compressible(self) -> FaultSpec:
+        codings = {coding.strip().lower() for coding in (self.content_encoding or "").split(",")} - {""}
+        if not self.raw_body and not codings <= {"gzip", "x-gzip", "deflate"}:
+            raise ValueError(
+                "content_encoding: the simulator compresses with gzip and deflate; set raw_body for others"
+            )
+        return self
 
     @property
     def answers(self) -> bool:
