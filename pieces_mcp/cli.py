@@ -17,6 +17,7 @@ import anyio
 from pieces_mcp import __version__
 from pieces_mcp.config import OPTIONS, ConfigError, Settings, add_arguments, load
 from pieces_mcp.logs import configure_logging
+from pieces_mcp.redact import mask_text
 
 logger = logging.getLogger("pieces_mcp")
 
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
-        print(f"pieces-mcp: {exc}", file=sys.stderr)
+        print(f"pieces-mcp: {mask_text(str(exc))}", file=sys.stderr)  # it may quote a URL with credentials
         return 2
     configure_logging(settings.log_level)
     if listener is not None:

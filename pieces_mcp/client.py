@@ -20,6 +20,7 @@ from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut, quote_detail
 from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.redact import display_url
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +160,14 @@ class PiecesOS:
         except NOT_ANSWERING:
             if self.settings.base_url:
                 raise NotRunning(
-                    f"PiecesOS is not running: nothing answered at {base_url}; {self.not_found_hint}."
+                    f"PiecesOS is not running: nothing answered at {display_url(base_url)}; {self.not_found_hint}."
                 ) from None
         moved_to = await self.locate(again=True)
         try:
             return await self._send_to(moved_to, method, path, body, what)
         except NOT_ANSWERING:
             raise NotRunning(
-                f"PiecesOS is not running: nothing answered at {moved_to}; {self.not_found_hint}."
+                f"PiecesOS is not running: nothing answered at {display_url(moved_to)}; {self.not_found_hint}."
             ) from None
 
     async def _send_to(self, base_url: str, method: str, path: str, body: dict[str, Any] | None, what: str) -> Reply:
@@ -194,8 +195,9 @@ class PiecesOS:
             ) from None
         except httpx.TimeoutException:
             raise TimedOut(
-                f"PiecesOS at {base_url} stopped answering {what} (no data for {self.settings.timeout:g} s); "
-                "it may be busy or stuck: try again, and restart PiecesOS if it keeps happening."
+                f"PiecesOS at {display_url(base_url)} stopped answering {what} "
+                f"(no data for {self.settings.timeout:g} s); it may be busy or stuck: try again, "
+                "and restart PiecesOS if it keeps happening."
             ) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError):
             raise ConnectionLost(
@@ -220,7 +222,7 @@ class PiecesOS:
             raise BadAnswer(_redirect_sentence(what, None)) from None
         except httpx.RequestError:  # ProxyError, UnsupportedProtocol, and whatever httpx adds to the family
             raise ConnectionLost(
-                f"pieces-mcp could not exchange {what} with PiecesOS at {base_url}; "
+                f"pieces-mcp could not exchange {what} with PiecesOS at {display_url(base_url)}; "
                 "check PIECES_OS_URL (or leave it unset to find PiecesOS), then try again."
             ) from None
         reply = Reply(response.status_code, content)
@@ -269,7 +271,7 @@ class Reply:
 
 def _status_error(reply: Reply, reason: str, what: str) -> BadStatus:
     status = reply.status
-    detail = quote_detail(reply.text) or reason
+    detail = quote_detail(reply.text) or quote_detail(reason)
     if status == 401:
         advice = "nobody is signed in to Pieces: sign in (sign_into_os) and try again"
     elif status == 404:
@@ -317,5 +319,5 @@ def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "the answer"
-        return f"{where}: {error['msg']}"
-    return str(exc)
+        return quote_detail(f"{where}: {error['msg']}", 120)
+    return quote_detail(str(exc), 120)
