@@ -128,6 +128,11 @@ class PiecesOS:
             return None
         try:
             return _without_lone_surrogates(json.loads(response.content), response.content)
+        except RecursionError:
+            raise BadAnswer(
+                f"PiecesOS answered {endpoint.name} with JSON nested too deeply to read, which no OS endpoint "
+                "sends; restart PiecesOS and try again."
+            ) from None
         except ValueError:
             raise BadAnswer(
                 f"PiecesOS answered {endpoint.name} with something that is not JSON "

@@ -148,11 +148,9 @@ def as_plain_text(text: str) -> str:
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            decoded = json.loads(stripped)
-        except ValueError:
+            text = json.dumps(mask_structure(json.loads(stripped)), ensure_ascii=False)
+        except (ValueError, RecursionError):  # not JSON, or nested past what json reads: patterns alone then
             pass
-        else:
-            text = json.dumps(mask_structure(decoded), ensure_ascii=False)
     if "<" in text:
         text = _TAG.sub(" ", text)
     if "&" in text:

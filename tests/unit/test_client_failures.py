@@ -195,3 +195,15 @@ async def test_a_lone_surrogate_in_an_answer_cannot_break_the_result(raw: bytes)
     assert isinstance(answer, PickedPaths) and answer.total == len(json.loads(raw))
     answer.model_dump_json().encode("utf-8")  # what goes to the client must encode
     assert all("\ufffd" in path or path == "ok" for path in answer.paths)
+
+
+@pytest.mark.parametrize("status", [200, 500])
+async def test_a_pathologically_nested_answer_is_one_sentence(status: int) -> None:
+    nested = b'{"a": ' * 100_000 + b'"\\udc80"' + b"}" * 100_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, stream=httpx.ByteStream(nested), headers={"Content-Type": "application/json"})
+
+    with pytest.raises(PiecesError) as raised:
+        await pieces_with(handler).call(DEVICE, NoArguments())
+    assert_one_sentence(raised.value)

@@ -130,3 +130,9 @@ def test_a_quoted_detail_is_one_short_line_with_json_masked_by_structure() -> No
     assert "short1" not in detail and "bad request" in detail
     assert "\n" not in quote_detail("a\nb\r\nc") and len(quote_detail("x " * 500)) <= 200
     assert "secret-in-tag" not in quote_detail(html.escape('<p>"password": "secret-in-tag"</p>'))
+
+
+def test_a_pathologically_nested_body_is_still_quoted() -> None:
+    nested = '{"a": ' * 100_000 + '"sk-3kT9xQ2mB7vL1pZ8wR4nY6cF0hJ5dG2sA9eU7iO1qW3rT5yX"' + "}" * 100_000
+    detail = quote_detail(nested)
+    assert len(detail) <= 200 and "sk-3kT9" not in detail
