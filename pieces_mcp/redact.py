@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -147,10 +148,9 @@ def as_plain_text(text: str) -> str:
     """A body as words: JSON masked by structure first, HTML without its tags and entities."""
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
-        try:
+        # Not JSON, or nested past what json reads: the patterns alone, then.
+        with suppress(ValueError, RecursionError):
             text = json.dumps(mask_structure(json.loads(stripped)), ensure_ascii=False)
-        except (ValueError, RecursionError):  # not JSON, or nested past what json reads: patterns alone then
-            pass
     if "<" in text:
         text = _TAG.sub(" ", text)
     if "&" in text:
