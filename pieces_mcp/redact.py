@@ -78,7 +78,9 @@ def display_url(url: str) -> str:
 def _key_pattern(names: tuple[str, ...]) -> str:
     # A secret name in any spelling (api_key, apiKey, API-KEY, openai_api_keys), after any prefix.
     spelled = ["[_\\-\\s]?".join(re.escape(word) for word in _words(name)) + "s?" for name in names]
-    return r"[A-Za-z0-9_\-]*?(?:" + "|".join(spelled) + ")"
+    # Anchored at the start of a word, so a long run of word characters is tried once, not from each of its
+    # characters (which made masking quadratic).
+    return r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]*?(?:" + "|".join(spelled) + ")"
 
 
 _URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'\"<>]+@")
@@ -88,6 +90,7 @@ _KEY_VALUE = re.compile(
 )
 # A vendor field name is no English word: followed by just a space (an HTML cell, a table), it still labels.
 _VENDOR_KEY_VALUE = re.compile(rf"(?i)(?P<key>{_key_pattern(VENDOR_SECRET_FIELDS)})(?P<sep>\s+){_VALUE}")
+_KEY_HINT = re.compile(r"(?i)key|token|secret|passw|credential|authori|cookie|customer")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*)?")
 _SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=\-]{6,})")
 # Known credential shapes, found even when glued to other text: OpenAI keys and organisations, Stripe
@@ -126,8 +129,9 @@ def mask_text(text: str) -> str:
     if "://" in text:
         text = _URL_CREDENTIALS.sub(r"\1" + MASK + "@", text)
     text = _SCHEME_TOKEN.sub(_scheme_token, text)
-    text = _KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
-    text = _VENDOR_KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
+    if _KEY_HINT.search(text):  # the key patterns are the slow ones: only where a secret name may be
+        text = _KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
+        text = _VENDOR_KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
     text = _JWT.sub(MASK, text)
     text = _PREFIXED.sub(_prefixed, text)
     text = _BASE64_RUN.sub(_random_base64, text)

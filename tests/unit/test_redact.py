@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from typing import Any
 
 import pytest
@@ -136,3 +137,13 @@ def test_a_pathologically_nested_body_is_still_quoted() -> None:
     nested = '{"a": ' * 100_000 + '"sk-3kT9xQ2mB7vL1pZ8wR4nY6cF0hJ5dG2sA9eU7iO1qW3rT5yX"' + "}" * 100_000
     detail = quote_detail(nested)
     assert len(detail) <= 200 and "sk-3kT9" not in detail
+
+
+@pytest.mark.parametrize(
+    "text", ["a" * 1_000_000, "token_" * 100_000, "api_key=" * 100_000], ids=["run", "keys", "pairs"]
+)
+def test_masking_takes_linear_time(text: str) -> None:
+    """A log line can be large at DEBUG: masking it must not be quadratic (20 KB of letters once took 128 s)."""
+    started = time.perf_counter()
+    mask_text(text)
+    assert time.perf_counter() - started < 10
