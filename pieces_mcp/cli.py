@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,8 +17,12 @@ import anyio
 
 from pieces_mcp import __version__
 from pieces_mcp.config import ConfigError, Settings, add_arguments, load, to_environment
+from pieces_mcp.logs import configure_logging
+from pieces_mcp.redact import mask_text
 
 logger = logging.getLogger("pieces_mcp")
+
+DEFAULT_HTTP_PORT = 39350
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="stdio",
         help="stdio (default), or Streamable HTTP on 127.0.0.1 with a bearer token printed to stderr",
     )
-    serve.add_argument("--port", type=int, default=39350, help="HTTP port for --transport http (default 39350)")
+    serve.add_argument(
+        "--port", type=int, default=None, help=f"HTTP port for --transport http (default {DEFAULT_HTTP_PORT})"
+    )
     add_arguments(serve)
 
     simulator = commands.add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first")
@@ -130,12 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset)
         settings = load(args)
+        if args.command == "serve" and args.port is not None and args.transport != "http":
+            raise ConfigError("--port only applies to the HTTP transport: add --transport http, or leave --port out")
+        listener = None
+        if args.command == "serve" and args.transport == "http":
+            from pieces_mcp.http_transport import listen
+
+            listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
-        print(f"pieces-mcp: {exc}", file=sys.stderr)
+        print(f"pieces-mcp: {mask_text(str(exc))}", file=sys.stderr)  # it may quote a URL with credentials
         return 2
-    _configure_logging(settings.log_level)
-    if args.command == "serve" and args.transport == "http":
-        return serve_http(settings, simulate=args.simulate, port=args.port)
+    configure_logging(settings.log_level)
+    if listener is not None:
+        return serve_http(settings, simulate=args.simulate, listener=listener)
     if args.command == "serve":
         return serve(settings, *_reserve_stdio_for_mcp(), simulate=args.simulate)
     if args.command == "tools":
@@ -148,10 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(run_doctor, settings)
     parser.error(f"unknown command {args.command!r}")
     return 2
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @contextmanager
@@ -248,12 +258,12 @@ def _copy(source: int, target: int, pipe_end: int) -> None:
             os.close(pipe_end)
 
 
-def serve_http(settings: Settings, *, simulate: bool, port: int) -> int:
+def serve_http(settings: Settings, *, simulate: bool, listener: socket.socket) -> int:
     from pieces_mcp.http_transport import serve_http as serve_over_http
     from pieces_mcp.mcp_adapter import build_server
 
     with _simulated(settings, simulate) as effective, suppress(KeyboardInterrupt):
-        anyio.run(serve_over_http, build_server(effective), port, os.environ.get("PIECES_MCP_HTTP_TOKEN"))
+        anyio.run(serve_over_http, build_server(effective), listener, os.environ.get("PIECES_MCP_HTTP_TOKEN"))
     return 0
 
 
@@ -263,7 +273,7 @@ def run_simulator(host: str, port: int, api: Any) -> int:
     def ready(url: str) -> None:
         print(url, flush=True)
 
-    _configure_logging("WARNING")
+    configure_logging("WARNING")
     with suppress(KeyboardInterrupt):
         try:
             anyio.run(serve_simulator, host, port, api, ready)

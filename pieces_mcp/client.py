@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,12 @@ import anyio
 import httpx
 from pydantic import ValidationError
 
-from pieces_mcp import __version__, discovery
+from pieces_mcp import __version__, decoding, discovery
 from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut, quote_detail
 from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.redact import display_url
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +34,12 @@ CONNECT_TIMEOUT_S = 2.0
 # Few idle connections: httpcore 1.0's pool walks every idle connection once per idle connection on each
 # request (encode/httpcore#1035), so 50 warm ones made a burst of 100 calls 4x slower.
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=10)
+# "Nothing is listening there": the only failures after which looking for PiecesOS again makes sense.
+NOT_ANSWERING = (httpx.ConnectError, httpx.ConnectTimeout)
 NOT_FOUND_HINT = (
-    "start the Pieces desktop app or PiecesOS, then try again "
-    "(or set PIECES_OS_URL if it listens somewhere else; `pieces-mcp doctor` checks the connection)"
+    "start the Pieces desktop app or PiecesOS, then try again (or set PIECES_OS_URL if it listens somewhere else{})"
 )
+DOCTOR_HINT = "; `pieces-mcp doctor` checks the connection"
 
 
 @asynccontextmanager
@@ -59,8 +63,10 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 class PiecesOS:
     """Calls PiecesOS's OS endpoints; remembers where PiecesOS is and which API generation it speaks."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, *, mention_doctor: bool = True) -> None:
         self.settings = settings
+        # What to do when PiecesOS is not found; `doctor` itself must not send the person to `doctor`.
+        self.not_found_hint = NOT_FOUND_HINT.format(DOCTOR_HINT if mention_doctor else "")
         self.http = http
         self.base_url: str | None = settings.base_url
         self.found_by = "--base-url / PIECES_OS_URL" if settings.base_url else "not yet looked for"
@@ -78,7 +84,7 @@ class PiecesOS:
                 self.base_url = None
                 raise NotRunning(
                     f"PiecesOS is not running: nothing answered at the port in {discovery.port_file()}, "
-                    "on ports 39300-39333, 1000 or 5323; " + NOT_FOUND_HINT + "."
+                    "on ports 39300-39333, 1000 or 5323; " + self.not_found_hint + "."
                 )
             if found != self.base_url:
                 logger.info("PiecesOS found at %s", found)
@@ -131,7 +137,12 @@ class PiecesOS:
         if not response.content:
             return None
         try:
-            return json.loads(response.content)
+            return _without_lone_surrogates(json.loads(response.content), response.content)
+        except RecursionError:
+            raise BadAnswer(
+                f"PiecesOS answered {endpoint.name} with JSON nested too deeply to read, which no OS endpoint "
+                "sends; restart PiecesOS and try again."
+            ) from None
         except ValueError:
             raise BadAnswer(
                 f"PiecesOS answered {endpoint.name} with something that is not JSON "
@@ -166,47 +177,81 @@ class PiecesOS:
         raise AssertionError("unreachable: the last generation's failure is raised")
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None, what: str) -> Reply:
-        """One request; a refused connection triggers one fresh discovery and one retry (nothing was sent)."""
+        """One request; PiecesOS not answering triggers one fresh discovery and one retry (nothing was sent)."""
         base_url = await self.locate()
         try:
             return await self._send_to(base_url, method, path, body, what)
-        except httpx.ConnectError:
+        except NOT_ANSWERING:
             if self.settings.base_url:
                 raise NotRunning(
-                    f"PiecesOS is not running: nothing answered at {base_url}; {NOT_FOUND_HINT}."
+                    f"PiecesOS is not running: nothing answered at {display_url(base_url)}; {self.not_found_hint}."
                 ) from None
         moved_to = await self.locate(again=True)
         try:
             return await self._send_to(moved_to, method, path, body, what)
-        except httpx.ConnectError:
-            raise NotRunning(f"PiecesOS is not running: nothing answered at {moved_to}; {NOT_FOUND_HINT}.") from None
+        except NOT_ANSWERING:
+            raise NotRunning(
+                f"PiecesOS is not running: nothing answered at {display_url(moved_to)}; {self.not_found_hint}."
+            ) from None
 
     async def _send_to(self, base_url: str, method: str, path: str, body: dict[str, Any] | None, what: str) -> Reply:
-        request = self.http.build_request(method, base_url + path, json=body)
+        """One request and its whole answer; every failure below "not answering" becomes a PiecesError.
+
+        httpx's failures are caught by family, as httpx documents them (httpx/_exceptions.py): a new leaf in
+        a family gets that family's sentence, and anything else httpx raises still gets one.
+        """
+        request = self.http.build_request(
+            method, base_url + path, json=body, headers={"Accept-Encoding": decoding.ACCEPT_ENCODING}
+        )
         try:
             response = await self.http.send(request, stream=True)
             try:
-                content = await _read_capped(response)
+                content = await decoding.read_capped(response, MAX_BODY_BYTES)
             finally:
-                await response.aclose()
-        except httpx.ConnectError:
+                with suppress(httpx.CloseError):  # the answer is read whole: a failed close loses nothing
+                    await response.aclose()
+        except NOT_ANSWERING:
             raise
+        except httpx.PoolTimeout:
+            raise TimedOut(
+                f"Too many calls to PiecesOS were in flight for {what} to start within {self.settings.timeout:g} s; "
+                "try again in a moment."
+            ) from None
         except httpx.TimeoutException:
             raise TimedOut(
-                f"PiecesOS at {base_url} stopped answering {what} (no data for {self.settings.timeout:g} s); "
-                "it may be busy or stuck: try again, and restart PiecesOS if it keeps happening."
+                f"PiecesOS at {display_url(base_url)} stopped answering {what} "
+                f"(no data for {self.settings.timeout:g} s); it may be busy or stuck: try again, "
+                "and restart PiecesOS if it keeps happening."
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        except (httpx.NetworkError, httpx.RemoteProtocolError):
             raise ConnectionLost(
                 f"The connection to PiecesOS closed before it answered {what}; "
                 "it may be restarting: try again in a few seconds."
             ) from None
-        except _TooLarge:
+        except httpx.LocalProtocolError:
+            raise ConnectionLost(
+                f"The connection to PiecesOS broke while {what} was being sent; try again in a few seconds."
+            ) from None
+        except (decoding.Undecodable, httpx.DecodingError):
+            raise BadAnswer(
+                f"PiecesOS's answer to {what} could not be decoded (it is not what its Content-Encoding says); "
+                "restart PiecesOS and try again."
+            ) from None
+        except decoding.TooLarge:
             raise BadAnswer(
                 f"PiecesOS's answer to {what} was larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, "
                 "which no OS endpoint should send; restart PiecesOS and try again."
             ) from None
+        except httpx.TooManyRedirects:
+            raise BadAnswer(_redirect_sentence(what, None)) from None
+        except httpx.RequestError:  # ProxyError, UnsupportedProtocol, and whatever httpx adds to the family
+            raise ConnectionLost(
+                f"pieces-mcp could not exchange {what} with PiecesOS at {display_url(base_url)}; "
+                "check PIECES_OS_URL (or leave it unset to find PiecesOS), then try again."
+            ) from None
         reply = Reply(response.status_code, content)
+        if 300 <= reply.status < 400:
+            raise BadAnswer(_redirect_sentence(what, reply.status))
         if reply.status >= 400:
             raise _status_error(reply, response.reason_phrase, what)
         return reply
@@ -265,27 +310,9 @@ class Reply:
         return self.content.decode("utf-8", errors="replace")
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _status_error(reply: Reply, reason: str, what: str) -> BadStatus:
     status = reply.status
-    detail = quote_detail(reply.text) or reason
+    detail = quote_detail(reply.text) or quote_detail(reason)
     if status == 401:
         advice = "nobody is signed in to Pieces: sign in (sign_into_os) and try again"
     elif status == 404:
@@ -297,9 +324,41 @@ def _status_error(reply: Reply, reason: str, what: str) -> BadStatus:
     return BadStatus(f"PiecesOS answered {what} with HTTP {status} ({detail}); {advice}.", status)
 
 
+# A lone surrogate reaches a decoded string only through a `\uD800`-`\uDFFF` escape or raw surrogate bytes
+# (json.loads decodes bytes with "surrogatepass"); neither can be encoded as UTF-8 on the way to the client.
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(payload: Any, raw: bytes) -> Any:
+    """`payload` with every lone surrogate replaced by U+FFFD, so the answer still reaches the client."""
+    if not _SURROGATE_HINT.search(raw):
+        return payload
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _LONE_SURROGATE.sub("\ufffd", value)
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {clean(key): clean(item) for key, item in value.items()}
+        return value
+
+    return clean(payload)
+
+
+def _redirect_sentence(what: str, status: int | None) -> str:
+    # PiecesOS never redirects, and following one could lead off the machine: whatever answered is not it.
+    shown = f" (HTTP {status})" if status is not None else ""
+    return (
+        f"PiecesOS answered {what} with a redirect{shown}, which PiecesOS never sends: something else may be "
+        "listening at its address; check PIECES_OS_URL, or restart PiecesOS and try again."
+    )
+
+
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "the answer"
-        return f"{where}: {error['msg']}"
-    return str(exc)
+        return quote_detail(f"{where}: {error['msg']}", 120)
+    return quote_detail(str(exc), 120)

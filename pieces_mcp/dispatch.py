@@ -127,30 +127,12 @@ def _json_container(value: Any) -> Any:
 
 
 def shape(answer: Answer) -> ToolOutcome:
-    """PiecesOS's answer as structured content and the same JSON as text; lone surrogates made printable."""
+    """PiecesOS's answer as structured content and the same JSON as text (the client made lone surrogates printable)."""
     data = answer.model_dump(mode="json", exclude_unset=True)
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            data = _printable(data)
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    texts = [text]
+    texts = [json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
     if isinstance(answer, PickedPaths) and answer.truncated:
         texts.append(f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed.")
     return ToolOutcome(texts, data)
-
-
-def _printable(value: Any) -> Any:
-    """Strings with lone surrogates (a path PiecesOS could not decode) cannot be sent as UTF-8: U+FFFD instead."""
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, dict):
-        return {_printable(key): _printable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_printable(item) for item in value]
-    return value
 
 
 def argument_problem(endpoint: Endpoint, exc: ValidationError) -> str:

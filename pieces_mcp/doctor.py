@@ -14,6 +14,7 @@ from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
 from pieces_mcp.guard import Policy
 from pieces_mcp.models import NoArguments
+from pieces_mcp.redact import display_url
 
 ROUND_TRIPS = 5
 
@@ -50,10 +51,10 @@ async def run_doctor(settings: Settings) -> int:
 
     policy = Policy(settings)
     async with http_client(settings) as http:
-        pieces = PiecesOS(settings, http)
+        pieces = PiecesOS(settings, http, mention_doctor=False)
         try:
             base_url = await pieces.locate()
-            say("PiecesOS", f"{base_url} ({pieces.found_by})")
+            say("PiecesOS", f"{display_url(base_url)} ({pieces.found_by})")
             say("version", await pieces.version())
             generation = await probe_generation(http, base_url)
             say("API", generation or "unknown (the picker paths answer neither way)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from pieces_mcp.redact import quote
 
 
 class PiecesError(Exception):
@@ -37,12 +37,6 @@ class BadAnswer(PiecesError):
     """PiecesOS answered, but not with what its API promises (not JSON, wrong shape, too large)."""
 
 
-_SECRET_LOOKING = re.compile(r"\b(?:sk|pk|rk|ghp|gho|xox[abp])[-_][A-Za-z0-9_\-]{6,}|[A-Za-z0-9+/_\-]{32,}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
 def quote_detail(text: str, limit: int = 200) -> str:
-    """PiecesOS's own error text, made safe to show: one line, cut short, anything key-like masked."""
-    text = _CONTROL.sub(" ", text).strip()
-    text = _SECRET_LOOKING.sub("[redacted]", text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """PiecesOS's own text (a body, a reason phrase), made safe to show: one line, cut short, credentials masked."""
+    return quote(text, limit)

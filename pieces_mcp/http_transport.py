@@ -6,6 +6,7 @@ bearer token that only the person who started the server has (printed to stderr)
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
 import secrets
@@ -17,12 +18,16 @@ from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pieces_mcp.config import ConfigError
+from pieces_mcp.header_deadline import with_header_deadline
 from pieces_mcp.mcp_adapter import Runtime
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 PATH = "/mcp"
+# How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
+HEADER_TIMEOUT_S = 5.0
 
 
 class BearerToken:
@@ -58,16 +63,35 @@ def build_app(server: Server[Runtime], port: int, token: str) -> ASGIApp:
     return BearerToken(app, token)
 
 
-async def serve_http(server: Server[Runtime], port: int, token: str | None = None) -> None:
-    """Serve until cancelled. Port 0 picks a free port; the URL and the token are printed to stderr."""
-    token = token or secrets.token_urlsafe(32)
+def listen(port: int) -> socket.socket:
+    """The listening socket on 127.0.0.1:`port` (0 picks a free one); a port that cannot be had is a ConfigError."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535 (0 picks a free port), not {port}")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((HOST, port))
+    try:
+        listener.bind((HOST, port))
+    except OSError as exc:
+        listener.close()
+        why = "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise ConfigError(f"port {port} on {HOST} {why}; choose another with --port, or 0 for any free port") from None
     listener.listen(128)  # connections wait in the backlog from now on, so the printed URL is ready to use
+    return listener
+
+
+async def serve_http(server: Server[Runtime], listener: socket.socket, token: str | None = None) -> None:
+    """Serve on `listener` until cancelled; the URL, and the token unless the person chose it, go to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port
-    config = uvicorn.Config(build_app(server, port, token), log_level="warning", lifespan="on")
-    # The token goes to stderr only: stdout is not ours to use.
+    chosen_by_person = bool(token)
+    token = token or secrets.token_urlsafe(32)
+    config = uvicorn.Config(
+        build_app(server, port, token),
+        log_level="warning",
+        lifespan="on",
+        http=with_header_deadline(HEADER_TIMEOUT_S),
+    )
+    # stderr only: stdout is not ours to use. A token the person set is theirs already, and logs get shared.
+    shown = "<the value of PIECES_MCP_HTTP_TOKEN>" if chosen_by_person else token
     print(f"pieces-mcp: Streamable HTTP on http://{HOST}:{port}{PATH}", file=sys.stderr)
-    print(f"pieces-mcp: send the header  Authorization: Bearer {token}", file=sys.stderr, flush=True)
+    print(f"pieces-mcp: send the header  Authorization: Bearer {shown}", file=sys.stderr, flush=True)
     await uvicorn.Server(config).serve(sockets=[listener])

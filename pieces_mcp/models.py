@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pieces_mcp.redact import display_url, drop_secrets, is_secret_key
 
 Number = int | float
 
@@ -296,10 +298,29 @@ class RestartOutcome(Answer):
     restarted: bool = Field(description="PiecesOS accepted the restart.")
     back_online: bool = Field(description="PiecesOS answered its health check again within the restart's bound (60 s).")
     downtime_ms: int | None = Field(description="How long PiecesOS was unreachable; null when it did not come back.")
-    base_url: str | None = Field(description="Where PiecesOS answers after the restart.")
+    base_url: Annotated[str | None, AfterValidator(lambda url: url and display_url(url))] = Field(
+        description="Where PiecesOS answers after the restart."
+    )
 
 
-class ExternalProviderIdentity(Answer):
+class Identity(Answer):
+    """Part of a user profile: an allow-list of fields, read only after every secret-named key is dropped."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_credentials(cls, payload: Any) -> Any:
+        return drop_secrets(payload)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # The allow-list and the secret key list must never meet: a field named like a credential is a bug.
+        kept = [name for name in cls.model_fields if is_secret_key(name)]
+        if kept:
+            raise TypeError(f"{cls.__name__} would keep credential fields: {', '.join(kept)}")
+
+
+class ExternalProviderIdentity(Identity):
     """`ExternalProvider` without `access_token`, `expires_in` and `profileData`."""
 
     type: ProviderType
@@ -318,7 +339,7 @@ class ExternalProviders(Answer):
     iterable: list[ExternalProviderIdentity]
 
 
-class UserIdentity(Answer):
+class UserIdentity(Identity):
     """`UserProfile` cut to who the person is: no API keys, no auth0/descope metadata, no tokens."""
 
     id: str

@@ -14,7 +14,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.context import ClientRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp_types import ElicitRequestParams, ElicitResult, TextContent
+from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 
 SPIN_INTERVAL_S = 0.15
 
@@ -107,6 +107,8 @@ async def call_through_child(
         return ElicitResult(action="accept", content={"confirm": answer.lower() in ("y", "yes")})
 
     server = StdioServerParameters(command=command[0], args=command[1:], env=dict(env))
+    refusal: str | None = None
+    result: CallToolResult | None = None
     try:
         async with (
             Client(server, elicitation_callback=confirm, mode="legacy") as client,
@@ -115,11 +117,17 @@ async def call_through_child(
             group.start_soon(spinner.run)
             try:
                 result = await client.call_tool(tool, arguments)
+            except MCPError as exc:
+                # Caught inside the task group: raised through it, it would arrive wrapped in an ExceptionGroup.
+                refusal = exc.message
             finally:
                 group.cancel_scope.cancel()
     except MCPError as exc:
-        print(f"pieces-mcp: {exc.message}", file=sys.stderr)
+        refusal = exc.message
+    if refusal is not None:
+        print(f"pieces-mcp: {refusal}", file=sys.stderr)
         return 1
+    assert result is not None
     if result.is_error:
         if nobody_to_ask:
             text = (

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -214,3 +215,38 @@ class RawServer:
         while not self.lines.empty():
             self.read(timeout=1)
         return code, b"".join(self.stderr_chunks).decode("utf-8", "replace")
+
+
+@contextmanager
+def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str]:
+    """A loopback HTTP server answering every request with `status` and its own `reason` phrase.
+
+    The simulator cannot send a custom reason phrase (ASGI has no field for it: pieces_mcp/simulator/
+    fault_answers.py), so tests that plant text in one use this; yields the base URL.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    answer = f"HTTP/1.1 {status} {reason}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                connection.settimeout(5)
+                received = b""
+                with suppress(OSError):
+                    while b"\r\n\r\n" not in received and (chunk := connection.recv(65536)):
+                        received += chunk
+                    connection.sendall(answer + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        thread.join(timeout=5)

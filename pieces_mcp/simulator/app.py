@@ -16,11 +16,10 @@ from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.behaviours import BEHAVIOURS, Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
+from pieces_mcp.simulator.fault_answers import send_fault_answer
 from pieces_mcp.simulator.state import Simulator
 
 OS_PREFIX = "/os/"
-# Statuses whose answer must not carry a body (HTTP/1.1 framing).
-_BODILESS = frozenset({204, 304})
 
 
 class ConnectionDropped(Exception):
@@ -139,9 +138,7 @@ class _FaultsAndCallLog:
             if fault.drop:
                 await drop_connection(send, f"simulated dropped connection on {path}")
             if fault.answers:
-                status, body, content_type = fault.answer()
-                response = Response(b"" if status in _BODILESS else body, status, media_type=content_type)
-                await response(scope, receive, send)
+                await send_fault_answer(fault, scope, receive, send)
                 return
         await self.app(scope, _replay(raw, receive), send)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pieces_mcp.catalog import Generation
 from pieces_mcp.models import UpdatingStatusValue
@@ -165,7 +165,9 @@ class FaultSpec(_Strict):
 
     An answer (`status`, default 500, with `body`) replaces the endpoint's behaviour; `drop` closes
     the connection before a usable answer (see `app.drop_connection`); a `delay_ms` alone delays the
-    normal answer. `times: 0` lasts until reset.
+    normal answer. `times: 0` lasts until reset. `content_encoding` (e.g. "gzip", "gzip, gzip", "deflate")
+    compresses the body so and says so, unless `raw_body` (the header with the body as given: a corrupt
+    compressed answer); `repeat` sends the body that many times over.
     """
 
     path: str = Field(pattern=r"^/")
@@ -175,6 +177,19 @@ class FaultSpec(_Strict):
     delay_ms: int = Field(default=0, ge=0, le=3_600_000)
     drop: bool = False
     times: int = Field(default=1, ge=0)
+    # See `pieces_mcp.simulator.fault_answers`: how the answer is put on the wire.
+    content_encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 ,_-]+$")
+    raw_body: bool = False
+    repeat: int = Field(default=1, ge=1, le=1 << 32)
+
+    @model_validator(mode="after")
+    def _compressible(self) -> FaultSpec:
+        codings = {coding.strip().lower() for coding in (self.content_encoding or "").split(",")} - {""}
+        if not self.raw_body and not codings <= {"gzip", "x-gzip", "deflate"}:
+            raise ValueError(
+                "content_encoding: the simulator compresses with gzip and deflate; set raw_body for others"
+            )
+        return self
 
     @property
     def answers(self) -> bool:

@@ -184,7 +184,7 @@ async def test_an_update_goes_from_available_to_installed_through_the_tools(simu
         ({"status": 200, "body": '{"hardware": {"cpus": 3}}', "content_type": "application/json"}, "unexpected shape"),
         ({"drop": True}, "closed before it answered"),
         ({"status": 200, "body": "[" + " " * 10_000_000 + "]", "content_type": "application/json"}, "larger than 8 MB"),
-        ({"status": 307, "body": ""}, "unexpected shape"),
+        ({"status": 307, "body": ""}, "redirect (HTTP 307)"),
     ],
     ids=["500", "long-503", "malformed-json", "wrong-shape", "dropped", "10MB", "redirect"],
 )

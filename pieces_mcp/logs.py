@@ -1,0 +1,35 @@
+"""Logging for people: stderr only, credentials masked, httpx's per-request lines demoted to DEBUG."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pieces_mcp.redact import mask_text
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Masks whatever a line carries, ours or a library's (httpx logs URLs and reason phrases; httpcore, at
+    DEBUG, the status line and headers), tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+class _RequestLinesAtDebug(logging.Filter):
+    """httpx logs every request at INFO ("HTTP Request: GET … 200 OK"): detail for debugging, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """stderr at `level`; called once, before the server or a command starts."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    # httpx logs on the logger named "httpx" itself (httpx/_client.py), so a filter there sees each line.
+    logging.getLogger("httpx").addFilter(_RequestLinesAtDebug())

@@ -1,0 +1,172 @@
+"""Keeping credentials out of everything pieces-mcp says: by structure, and by pattern in free text.
+
+One list of secret key names serves both profile trimming (`pieces_mcp.models`) and masking here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "[redacted]"
+
+# The credential fields of the vendor's `UserProfile` (pieces-os-client 5.0.1, read off its models; see
+# /work/shared/pieces-os-api/README.md, "Secrets in user profiles"): UserProfile.apiKeys,
+# Auth0UserMetadata.cloud_key and .stripe_customer_id, Auth0OpenAIUserMetadata.api_key and .organization_key
+# (under both auth0 and descope), ExternalProvider.access_token.
+VENDOR_SECRET_FIELDS = ("apiKeys", "api_key", "organization_key", "cloud_key", "stripe_customer_id", "access_token")
+# The names credentials go by elsewhere, so a field PiecesOS adds tomorrow is covered too.
+SECRET_KEYS = (*VENDOR_SECRET_FIELDS, "token", "secret", "password", "passwd", "credential", "authorization", "cookie")
+
+
+def _words(name: str) -> list[str]:
+    """`apiKeys` → [api, key]; `stripe_customer_id` → [stripe, customer, id]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = [word.lower() for word in re.split(r"[\s_\-]+", spaced) if word]
+    if words and words[-1].endswith("s") and len(words[-1]) > 3:
+        words[-1] = words[-1][:-1]  # apiKeys, credentials, tokens: the plural names the same thing
+    return words
+
+
+_SECRET_ENDINGS = tuple("".join(_words(name)) for name in SECRET_KEYS)
+_VENDOR_NAMES = frozenset("".join(_words(name)) for name in VENDOR_SECRET_FIELDS)
+
+
+def is_secret_key(name: str) -> bool:
+    """Whether a value under this key is a credential: the key ends in one of SECRET_KEYS, in any spelling."""
+    return "".join(_words(name)).endswith(_SECRET_ENDINGS)
+
+
+def mask_structure(value: Any) -> Any:
+    """`value` (decoded JSON) with every value under a secret-named key, however nested, replaced by MASK."""
+    # Iterative, so a pathologically nested answer cannot exhaust the stack.
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        item = parent[key]
+        if isinstance(item, dict):
+            copy = {k: (MASK if isinstance(k, str) and is_secret_key(k) else v) for k, v in item.items()}
+            parent[key] = copy
+            stack.extend((copy, k) for k, v in copy.items() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            copy_list = list(item)
+            parent[key] = copy_list
+            stack.extend((copy_list, index) for index, v in enumerate(copy_list) if isinstance(v, (dict, list)))
+    return root[0]
+
+
+def drop_secrets(value: Any) -> Any:
+    """`value` without the keys that name credentials, at its top level (for trimming a model's input)."""
+    if isinstance(value, dict):
+        return {key: item for key, item in value.items() if not (isinstance(key, str) and is_secret_key(key))}
+    return value
+
+
+def display_url(url: str) -> str:
+    """`url` as it may be shown: without user name or password."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _key_pattern(names: tuple[str, ...]) -> str:
+    # A secret name in any spelling (api_key, apiKey, API-KEY, openai_api_keys), after any prefix.
+    spelled = ["[_\\-\\s]?".join(re.escape(word) for word in _words(name)) + "s?" for name in names]
+    # Anchored at the start of a word, so a long run of word characters is tried once, not from each of its
+    # characters (which made masking quadratic).
+    return r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]*?(?:" + "|".join(spelled) + ")"
+
+
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'\"<>]+@")
+_VALUE = r"(?:\[[^\]]*\]?|[^\s,;&<>\"'}\])\\]+)"
+_KEY_VALUE = re.compile(
+    rf"(?i)(?P<key>{_key_pattern(SECRET_KEYS)})(?P<sep>\\?[\"']?\s*(?:=>|[:=])\s*\\?[\"']?\s*){_VALUE}"
+)
+# A vendor field name is no English word: followed by just a space (an HTML cell, a table), it still labels.
+_VENDOR_KEY_VALUE = re.compile(rf"(?i)(?P<key>{_key_pattern(VENDOR_SECRET_FIELDS)})(?P<sep>\s+){_VALUE}")
+_KEY_HINT = re.compile(r"(?i)key|token|secret|passw|credential|authori|cookie|customer")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*)?")
+_SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=\-]{6,})")
+# Known credential shapes, found even when glued to other text: OpenAI keys and organisations, Stripe
+# customers and keys, GitHub, Slack, AWS, Google.
+_PREFIXED = re.compile(
+    r"(?:sk|pk|rk)[-_][A-Za-z0-9_\-]{8,}|org-[A-Za-z0-9_\-]{8,}|cus_[A-Za-z0-9_\-]{6,}"
+    r"|gh[opusr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9\-]{8,}"
+    r"|AKIA[0-9A-Z]{12,}|AIza[0-9A-Za-z_\-]{20,}|ya29\.[0-9A-Za-z_\-]{10,}"
+)
+_RUN = re.compile(r"[A-Za-z0-9_\-]{20,}")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{32,}={0,2}")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def _looks_random(token: str) -> bool:
+    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+
+def _scheme_token(match: re.Match[str]) -> str:
+    scheme, space, token = match.groups()
+    # After Bearer or Basic comes a credential; after "token" it may be English ("the token expired").
+    credential = scheme.lower() != "token" or _looks_random(token) or len(token) >= 20
+    return scheme + space + MASK if credential else match.group(0)
+
+
+def _prefixed(match: re.Match[str]) -> str:
+    token = match.group(0)
+    # "task-scheduler-failed" is English; a key has digits, or is long past its prefix.
+    random = any(c.isdigit() for c in token) or len(token) >= 24 or token.startswith("cus_")
+    return MASK if random else token
+
+
+def mask_text(text: str) -> str:
+    """Free text with anything credential-like masked: labelled values, known shapes, long random runs."""
+    if "://" in text:
+        text = _URL_CREDENTIALS.sub(r"\1" + MASK + "@", text)
+    text = _SCHEME_TOKEN.sub(_scheme_token, text)
+    if _KEY_HINT.search(text):  # the key patterns are the slow ones: only where a secret name may be
+        text = _KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
+        text = _VENDOR_KEY_VALUE.sub(lambda m: m.group("key") + m.group("sep") + MASK, text)
+    text = _JWT.sub(MASK, text)
+    text = _PREFIXED.sub(_prefixed, text)
+    text = _BASE64_RUN.sub(_random_base64, text)
+    text = _RUN.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
+    return _HEX_RUN.sub(MASK, text)
+
+
+def _random_base64(match: re.Match[str]) -> str:
+    run = match.group(0)
+    # Paths are runs of this alphabet too, but rarely mix digits with both cases.
+    return MASK if _looks_random(run) and not run.islower() and not run.isupper() else run
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def as_plain_text(text: str) -> str:
+    """A body as words: JSON masked by structure first, HTML without its tags and entities."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        # Not JSON, or nested past what json reads: the patterns alone, then.
+        with suppress(ValueError, RecursionError):
+            text = json.dumps(mask_structure(json.loads(stripped)), ensure_ascii=False)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def quote(text: str, limit: int = 200) -> str:
+    """Text PiecesOS sent (a body, a reason phrase), made safe to show: masked, one line, at most `limit`."""
+    # Masked before it is cut, so no half credential is left at the cut; only the start can be shown anyway.
+    text = mask_text(_CONTROL.sub(" ", as_plain_text(text))[: limit * 20])
+    text = " ".join(text.split())
+    # Encodable whatever PiecesOS sent (a lone surrogate from a JSON escape cannot be written as UTF-8).
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
