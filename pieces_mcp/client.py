@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from pieces_mcp import __version__, decoding, discovery
 from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
-from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut, quote_detail
+from pieces_mcp.errors import (
+    BadAnswerError,
+    BadStatusError,
+    ConnectionLostError,
+    NotRunningError,
+    TimedOutError,
+    quote_detail,
+)
 from pieces_mcp.models import Answer, ToolInput
 from pieces_mcp.redact import display_url
 
@@ -82,7 +89,7 @@ class PiecesOS:
             found = await discovery.discover(self.http)
             if found is None:
                 self.base_url = None
-                raise NotRunning(
+                raise NotRunningError(
                     f"PiecesOS is not running: nothing answered at the port in {discovery.port_file()}, "
                     "on ports 39300-39333, 1000 or 5323; " + self.not_found_hint + "."
                 )
@@ -96,7 +103,7 @@ class PiecesOS:
             with anyio.fail_after(self.settings.timeout):
                 response = await self._send("GET", "/.well-known/version", None, "the version check")
         except TimeoutError:
-            raise TimedOut(f"PiecesOS did not tell its version within {self.settings.timeout:g} s.") from None
+            raise TimedOutError(f"PiecesOS did not tell its version within {self.settings.timeout:g} s.") from None
         return quote_detail(response.text, 80)
 
     # -- calling an endpoint --------------------------------------------------------------------
@@ -118,14 +125,14 @@ class PiecesOS:
                 payload = await self._call(endpoint, arguments.body())
         except TimeoutError:
             waiting = " (the person may still be at the window on their desktop)" if which != "--timeout" else ""
-            raise TimedOut(
+            raise TimedOutError(
                 f"PiecesOS did not finish {endpoint.name} within {limit:g} s, the {which} limit{waiting}; "
                 f"try again, or raise {which} if it needs longer."
             ) from None
         try:
             return endpoint.output_model.from_wire(payload)
         except (ValidationError, ValueError) as exc:
-            raise BadAnswer(
+            raise BadAnswerError(
                 f"PiecesOS answered {endpoint.name} with data of an unexpected shape ({_first_error(exc)}); "
                 "PiecesOS may be newer or older than this pieces-mcp: update both, and report it if it persists."
             ) from None
@@ -139,12 +146,12 @@ class PiecesOS:
         try:
             return _without_lone_surrogates(json.loads(response.content), response.content)
         except RecursionError:
-            raise BadAnswer(
+            raise BadAnswerError(
                 f"PiecesOS answered {endpoint.name} with JSON nested too deeply to read, which no OS endpoint "
                 "sends; restart PiecesOS and try again."
             ) from None
         except ValueError:
-            raise BadAnswer(
+            raise BadAnswerError(
                 f"PiecesOS answered {endpoint.name} with something that is not JSON "
                 f"({quote_detail(response.text, 80)!r}); restart PiecesOS and try again."
             ) from None
@@ -166,7 +173,7 @@ class PiecesOS:
             wire_body = endpoint.input_model.body_for_generation(body, generation)
             try:
                 response = await self._send(endpoint.method, path, wire_body, endpoint.name)
-            except BadStatus as exc:
+            except BadStatusError as exc:
                 if exc.status == 404 and path != last:
                     continue
                 raise
@@ -183,14 +190,14 @@ class PiecesOS:
             return await self._send_to(base_url, method, path, body, what)
         except NOT_ANSWERING:
             if self.settings.base_url:
-                raise NotRunning(
+                raise NotRunningError(
                     f"PiecesOS is not running: nothing answered at {display_url(base_url)}; {self.not_found_hint}."
                 ) from None
         moved_to = await self.locate(again=True)
         try:
             return await self._send_to(moved_to, method, path, body, what)
         except NOT_ANSWERING:
-            raise NotRunning(
+            raise NotRunningError(
                 f"PiecesOS is not running: nothing answered at {display_url(moved_to)}; {self.not_found_hint}."
             ) from None
 
@@ -213,45 +220,45 @@ class PiecesOS:
         except NOT_ANSWERING:
             raise
         except httpx.PoolTimeout:
-            raise TimedOut(
+            raise TimedOutError(
                 f"Too many calls to PiecesOS were in flight for {what} to start within {self.settings.timeout:g} s; "
                 "try again in a moment."
             ) from None
         except httpx.TimeoutException:
-            raise TimedOut(
+            raise TimedOutError(
                 f"PiecesOS at {display_url(base_url)} stopped answering {what} "
                 f"(no data for {self.settings.timeout:g} s); it may be busy or stuck: try again, "
                 "and restart PiecesOS if it keeps happening."
             ) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError):
-            raise ConnectionLost(
+            raise ConnectionLostError(
                 f"The connection to PiecesOS closed before it answered {what}; "
                 "it may be restarting: try again in a few seconds."
             ) from None
         except httpx.LocalProtocolError:
-            raise ConnectionLost(
+            raise ConnectionLostError(
                 f"The connection to PiecesOS broke while {what} was being sent; try again in a few seconds."
             ) from None
-        except (decoding.Undecodable, httpx.DecodingError):
-            raise BadAnswer(
+        except (decoding.UndecodableError, httpx.DecodingError):
+            raise BadAnswerError(
                 f"PiecesOS's answer to {what} could not be decoded (it is not what its Content-Encoding says); "
                 "restart PiecesOS and try again."
             ) from None
-        except decoding.TooLarge:
-            raise BadAnswer(
+        except decoding.TooLargeError:
+            raise BadAnswerError(
                 f"PiecesOS's answer to {what} was larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, "
                 "which no OS endpoint should send; restart PiecesOS and try again."
             ) from None
         except httpx.TooManyRedirects:
-            raise BadAnswer(_redirect_sentence(what, None)) from None
+            raise BadAnswerError(_redirect_sentence(what, None)) from None
         except httpx.RequestError:  # ProxyError, UnsupportedProtocol, and whatever httpx adds to the family
-            raise ConnectionLost(
+            raise ConnectionLostError(
                 f"pieces-mcp could not exchange {what} with PiecesOS at {display_url(base_url)}; "
                 "check PIECES_OS_URL (or leave it unset to find PiecesOS), then try again."
             ) from None
         reply = Reply(response.status_code, content)
         if 300 <= reply.status < 400:
-            raise BadAnswer(_redirect_sentence(what, reply.status))
+            raise BadAnswerError(_redirect_sentence(what, reply.status))
         if reply.status >= 400:
             raise _status_error(reply, response.reason_phrase, what)
         return reply
@@ -265,7 +272,7 @@ class PiecesOS:
         """
         try:
             await self._send_endpoint(endpoint, body)
-        except ConnectionLost:
+        except ConnectionLostError:
             logger.info("the connection closed during the restart request: PiecesOS is going down")
             return await self._wait_for_comeback(already_down=True)
         return await self._wait_for_comeback(already_down=False)
@@ -292,7 +299,7 @@ class PiecesOS:
                     base_url = await self.locate(again=True)
                     if await discovery.is_healthy(self.http, base_url):
                         break
-                except NotRunning:
+                except NotRunningError:
                     pass
                 await anyio.sleep(POLL_INTERVAL_S)
             downtime_ms = round((time.monotonic() - started) * 1000) if went_down else 0
@@ -310,7 +317,7 @@ class Reply:
         return self.content.decode("utf-8", errors="replace")
 
 
-def _status_error(reply: Reply, reason: str, what: str) -> BadStatus:
+def _status_error(reply: Reply, reason: str, what: str) -> BadStatusError:
     status = reply.status
     detail = quote_detail(reply.text) or quote_detail(reason)
     if status == 401:
@@ -321,7 +328,7 @@ def _status_error(reply: Reply, reason: str, what: str) -> BadStatus:
         advice = "PiecesOS failed internally: try again in a moment, and restart PiecesOS if it persists"
     else:
         advice = "check the arguments and try again"
-    return BadStatus(f"PiecesOS answered {what} with HTTP {status} ({detail}); {advice}.", status)
+    return BadStatusError(f"PiecesOS answered {what} with HTTP {status} ({detail}); {advice}.", status)
 
 
 # A lone surrogate reaches a decoded string only through a `\uD800`-`\uDFFF` escape or raw surrogate bytes

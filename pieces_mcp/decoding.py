@@ -16,11 +16,11 @@ import httpx
 ACCEPT_ENCODING = "gzip, deflate"
 
 
-class TooLarge(Exception):
+class TooLargeError(Exception):
     """The decoded body would pass the cap."""
 
 
-class Undecodable(Exception):
+class UndecodableError(Exception):
     """The body is not what its Content-Encoding says, or uses a coding we do not read."""
 
 
@@ -34,29 +34,29 @@ class _Inflater:
         self.may_be_raw = not gzip
 
     def inflate(self, data: bytes, allowed: int) -> bytes:
-        """Up to `allowed` decoded bytes of `data`; TooLarge when there would be more."""
+        """Up to `allowed` decoded bytes of `data`; TooLargeError when there would be more."""
         if not data:
             return b""
         try:
             out = self.stream.decompress(data, allowed + 1)
         except zlib.error:
             if not self.may_be_raw:
-                raise Undecodable(self.coding) from None
+                raise UndecodableError(self.coding) from None
             self.may_be_raw = False
             self.stream = zlib.decompressobj(-zlib.MAX_WBITS)
             return self.inflate(data, allowed)
         self.may_be_raw = False
         # Below `allowed + 1` bytes out means zlib consumed all of `data` (or reached the stream's end).
         if len(out) > allowed:
-            raise TooLarge
+            raise TooLargeError
         return out
 
     def finish(self, allowed: int) -> bytes:
         out = self.stream.flush()
         if len(out) > allowed:
-            raise TooLarge
+            raise TooLargeError
         if not self.stream.eof:
-            raise Undecodable(f"{self.coding}, cut short")
+            raise UndecodableError(f"{self.coding}, cut short")
         return out
 
 
@@ -68,7 +68,7 @@ class CappedBody:
         codings = [coding for coding in codings if coding and coding != "identity"]
         unknown = [coding for coding in codings if coding not in ("gzip", "x-gzip", "deflate")]
         if unknown:
-            raise Undecodable(unknown[0])
+            raise UndecodableError(unknown[0])
         # Codings are listed in the order they were applied: undo the last one first.
         self.layers = [_Inflater(coding) for coding in reversed(codings)]
         self.cap = cap
@@ -96,21 +96,21 @@ class CappedBody:
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.cap:
-            raise TooLarge
+            raise TooLargeError
         if data:
             self.chunks.append(data)
 
 
 async def read_capped(response: httpx.Response, cap: int) -> bytes:
-    """The decoded body of a streamed response; raises TooLarge or Undecodable."""
+    """The decoded body of a streamed response; raises TooLargeError or UndecodableError."""
     if response.is_stream_consumed:  # already read into memory (an in-process transport): nothing to bound
         if len(response.content) > cap:
-            raise TooLarge
+            raise TooLargeError
         return response.content
     body = CappedBody(response.headers.get("content-encoding", ""), cap)
     declared = response.headers.get("content-length", "")
     if not body.layers and declared.isdigit() and int(declared) > cap:
-        raise TooLarge
+        raise TooLargeError
     async for chunk in response.aiter_raw():  # raw: httpx's decoders would inflate without a bound
         body.feed(chunk)
     return body.finish()

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pieces_mcp.catalog import Endpoint, Wait
 from pieces_mcp.client import PiecesOS
-from pieces_mcp.errors import BadStatus, PiecesError
+from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.models import Answer, PickedPaths, ToolInput
@@ -101,7 +101,7 @@ class Dispatcher:
         try:
             answer = await self._call(endpoint, arguments, progress)
         except PiecesError as exc:
-            status = f" {exc.status}" if isinstance(exc, BadStatus) else ""
+            status = f" {exc.status}" if isinstance(exc, BadStatusError) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")
         return shape(answer)
 

@@ -1,4 +1,15 @@
-"""Failures a model or a person can act on. Each message is one plain sentence: what happened, what to do."""
+"""Failures a model or a person can act on. Each message is one plain sentence: what happened, what to do.
+
+    PiecesError                 every failure that becomes a tool result with `isError: true`
+    ├── NotRunningError         nothing answered where PiecesOS should be
+    ├── TimedOutError           past the call's limit (--timeout, --interactive-timeout)
+    ├── ConnectionLostError     the connection closed before the answer
+    ├── BadStatusError          a 4xx or 5xx (`.status`)
+    └── BadAnswerError          an answer that is not what the API promises
+
+Beside the tree, failures that are not PiecesOS's: `config.ConfigError` (a setting to fix; the server does not
+start), `dispatch.UnknownToolError` (a JSON-RPC error, -32602) and `install.errors.InstallError`.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +24,19 @@ class PiecesError(Exception):
         self.message = message
 
 
-class NotRunning(PiecesError):
+class NotRunningError(PiecesError):
     """Nothing answered where PiecesOS should be."""
 
 
-class TimedOut(PiecesError):
+class TimedOutError(PiecesError):
     """PiecesOS took longer than the configured limit."""
 
 
-class ConnectionLost(PiecesError):
+class ConnectionLostError(PiecesError):
     """The connection closed before PiecesOS answered."""
 
 
-class BadStatus(PiecesError):
+class BadStatusError(PiecesError):
     """PiecesOS answered with a 4xx or 5xx status."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -33,7 +44,7 @@ class BadStatus(PiecesError):
         self.status = status
 
 
-class BadAnswer(PiecesError):
+class BadAnswerError(PiecesError):
     """PiecesOS answered, but not with what its API promises (not JSON, wrong shape, too large)."""
 
 

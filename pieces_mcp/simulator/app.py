@@ -22,7 +22,7 @@ from pieces_mcp.simulator.state import Simulator
 OS_PREFIX = "/os/"
 
 
-class ConnectionDropped(Exception):
+class ConnectionDroppedError(Exception):
     """The simulator closed a connection without a complete answer (a `drop` fault, a restart)."""
 
 
@@ -35,7 +35,7 @@ async def drop_connection(send: Send, why: str) -> None:
     ProtocolError), never a body. Served in-process, the exception reaches the caller instead.
     """
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
-    raise ConnectionDropped(why)
+    raise ConnectionDroppedError(why)
 
 
 def simulator_of(app: Starlette) -> Simulator:

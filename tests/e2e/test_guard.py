@@ -202,5 +202,5 @@ async def test_a_guarded_call_that_fails_is_audited_with_its_outcome(
         result = await served.client.call_tool("link_provider", {"type": "github"})
     assert result.is_error and "HTTP 401" in text_of(result) and "sign_into_os" in text_of(result)
     [line] = audit_lines(audit)
-    assert line["outcome"] == "error: BadStatus 401"
+    assert line["outcome"] == "error: BadStatusError 401"
     assert set(line) == {"time", "tool", "decision", "asked", "outcome", "duration_ms"} and line["asked"] is None

@@ -26,7 +26,7 @@ from pieces_mcp.simulator import (
     serve,
     start_in_thread,
 )
-from pieces_mcp.simulator.app import ConnectionDropped
+from pieces_mcp.simulator.app import ConnectionDroppedError
 from pieces_mcp.simulator.behaviours import BEHAVIOURS
 
 pytestmark = pytest.mark.timeout(30)
@@ -492,7 +492,7 @@ def test_the_app_works_in_process() -> None:
             assert (await http.get("/os/device/information")).json()["version"] == SIMULATOR_VERSION
             assert (await http.post("/os/restart")).status_code == 405
             await http.post("/_simulator/faults", content=json.dumps({"path": "/os/permissions", "drop": True}))
-            with pytest.raises(ConnectionDropped):
+            with pytest.raises(ConnectionDroppedError):
                 await http.get("/os/permissions")
 
     asyncio.run(scenario())

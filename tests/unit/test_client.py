@@ -12,7 +12,7 @@ import pytest
 from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
-from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, TimedOut
+from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, NotRunningError, TimedOutError
 from pieces_mcp.models import EmptyBodyInput, FilePickerInput, NoArguments, PickedPaths, RestartOutcome, UpdateStatus
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +62,7 @@ async def test_request_bodies_use_the_api_names() -> None:
 
 async def test_a_server_error_carries_status_and_piecesos_message() -> None:
     pieces = pieces_with(lambda request: httpx.Response(500, text="database is locked"))
-    with pytest.raises(BadStatus) as raised:
+    with pytest.raises(BadStatusError) as raised:
         await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
     assert raised.value.status == 500
     assert "HTTP 500 (database is locked)" in raised.value.message and "try again" in raised.value.message
@@ -70,33 +70,33 @@ async def test_a_server_error_carries_status_and_piecesos_message() -> None:
 
 async def test_unauthorised_says_to_sign_in() -> None:
     pieces = pieces_with(lambda request: httpx.Response(401, text="Unauthorized"))
-    with pytest.raises(BadStatus, match="sign_into_os"):
+    with pytest.raises(BadStatusError, match="sign_into_os"):
         await pieces.call(BY_NAME["os_permissions"], NoArguments())
 
 
 async def test_long_error_text_is_cut_and_key_like_strings_masked() -> None:
     body = "failure with key sk-live-abcdefghijklmnop " + "x" * 5000
     pieces = pieces_with(lambda request: httpx.Response(500, text=body))
-    with pytest.raises(BadStatus) as raised:
+    with pytest.raises(BadStatusError) as raised:
         await pieces.call(BY_NAME["os_permissions"], NoArguments())
     assert "sk-live" not in raised.value.message and len(raised.value.message) < 400
 
 
 async def test_garbage_is_not_json() -> None:
     pieces = pieces_with(lambda request: httpx.Response(200, text="<html>oops</html>"))
-    with pytest.raises(BadAnswer, match="not JSON"):
+    with pytest.raises(BadAnswerError, match="not JSON"):
         await pieces.call(BY_NAME["os_permissions"], NoArguments())
 
 
 async def test_a_wrong_shape_names_the_field() -> None:
     pieces = pieces_with(lambda request: httpx.Response(200, json={"percentage": 5}))
-    with pytest.raises(BadAnswer, match="status"):
+    with pytest.raises(BadAnswerError, match="status"):
         await pieces.call(BY_NAME["os_update_check"], EmptyBodyInput())
 
 
 async def test_an_oversized_body_is_refused() -> None:
     pieces = pieces_with(lambda request: httpx.Response(200, content=b"[" + b" " * (MAX_BODY_BYTES + 10) + b"]"))
-    with pytest.raises(BadAnswer, match="larger than 8 MB"):
+    with pytest.raises(BadAnswerError, match="larger than 8 MB"):
         await pieces.call(BY_NAME["pick_folders"], NoArguments())
 
 
@@ -104,7 +104,7 @@ async def test_a_dropped_connection_says_so() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
-    with pytest.raises(ConnectionLost, match="closed before it answered"):
+    with pytest.raises(ConnectionLostError, match="closed before it answered"):
         await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
 
 
@@ -138,7 +138,9 @@ async def test_refused_connection_with_a_configured_url_is_not_running() -> None
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with pytest.raises(NotRunning, match=r"PiecesOS is not running: nothing answered at http://127\.0\.0\.1:39300"):
+    with pytest.raises(
+        NotRunningError, match=r"PiecesOS is not running: nothing answered at http://127\.0\.0\.1:39300"
+    ):
         await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
 
 
@@ -146,7 +148,7 @@ async def test_the_timeout_names_the_limit() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
-    with pytest.raises(TimedOut, match="stopped answering"):
+    with pytest.raises(TimedOutError, match="stopped answering"):
         await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
 
 
@@ -163,6 +165,6 @@ async def test_a_redirect_is_never_followed() -> None:
         seen.append(str(request.url))
         return httpx.Response(302, headers={"Location": "http://198.51.100.7/steal"})
 
-    with pytest.raises(BadAnswer):
+    with pytest.raises(BadAnswerError):
         await pieces_with(handler).call(BY_NAME["os_permissions"], NoArguments())
     assert seen == [f"{BASE}/os/permissions"]

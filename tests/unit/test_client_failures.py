@@ -15,7 +15,7 @@ from pieces_mcp import client as client_module
 from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
-from pieces_mcp.errors import BadAnswer, NotRunning, PiecesError
+from pieces_mcp.errors import BadAnswerError, NotRunningError, PiecesError
 from pieces_mcp.models import DeviceInformation, FilePickerInput, NoArguments, PickedPaths
 
 pytestmark = pytest.mark.anyio
@@ -81,7 +81,7 @@ async def test_not_answering_at_a_configured_url_is_not_running(failure: type[ht
     def handler(request: httpx.Request) -> httpx.Response:
         raise failure("simulated", request=request)
 
-    with pytest.raises(NotRunning) as raised:
+    with pytest.raises(NotRunningError) as raised:
         await pieces_with(handler).call(DEVICE, NoArguments())
     assert "not running" in raised.value.message
     assert_one_sentence(raised.value)
@@ -93,7 +93,7 @@ async def test_a_redirect_is_an_error(status: int, body: bytes) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, content=body, headers={"Location": "http://example.com/os/device/information"})
 
-    with pytest.raises(BadAnswer) as raised:
+    with pytest.raises(BadAnswerError) as raised:
         await pieces_with(handler).call(DEVICE, NoArguments())
     assert f"HTTP {status}" in raised.value.message and "redirect" in raised.value.message
     assert "example.com" not in raised.value.message  # where it points is not repeated
@@ -132,7 +132,7 @@ async def test_a_compressed_answer_is_cut_at_the_cap_before_it_inflates(
     pieces = pieces_with(handler)
     tracemalloc.start()
     try:
-        with pytest.raises(BadAnswer) as raised:
+        with pytest.raises(BadAnswerError) as raised:
             await pieces.call(BY_NAME["pick_files"], FilePickerInput())
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -171,7 +171,7 @@ async def test_a_body_that_cannot_be_decoded_is_one_sentence(encoding: str, cont
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, stream=httpx.ByteStream(content), headers={"Content-Encoding": encoding})
 
-    with pytest.raises(BadAnswer) as raised:
+    with pytest.raises(BadAnswerError) as raised:
         await pieces_with(handler).call(DEVICE, NoArguments())
     assert "could not be decoded" in raised.value.message
     assert_one_sentence(raised.value)
