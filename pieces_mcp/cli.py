@@ -233,11 +233,11 @@ def list_tools(settings: Settings) -> int:
     from pieces_mcp.guard import Policy
 
     policy = Policy(settings)
-    rows = [(endpoint.name, endpoint.risk.value, policy.describe(endpoint)) for endpoint in CATALOG]
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'TOOL':<{width}}  {'RISK':<7}  POLICY")
-    for name, risk, decision in rows:
-        print(f"{name:<{width}}  {risk:<7}  {decision}")
+    rows = [(endpoint.name, endpoint.toolset, endpoint.risk.value, policy.describe(endpoint)) for endpoint in CATALOG]
+    width = max(len(name) for name, _, _, _ in rows)
+    print(f"{'TOOL':<{width}}  {'SET':<8}  {'RISK':<7}  POLICY")
+    for name, toolset, risk, decision in rows:
+        print(f"{name:<{width}}  {toolset:<8}  {risk:<7}  {decision}")
     return 0
 
 

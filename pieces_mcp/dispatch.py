@@ -21,7 +21,7 @@ from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatus, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.models import Answer, PickedPaths, ToolInput
+from pieces_mcp.models import Answer, ToolInput
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +136,7 @@ def shape(answer: Answer) -> ToolOutcome:
         except UnicodeEncodeError:
             data = _printable(data)
             text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    texts = [text]
-    if isinstance(answer, PickedPaths) and answer.truncated:
-        texts.append(f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed.")
-    return ToolOutcome(texts, data)
+    return ToolOutcome([text, *answer.notes()], data)
 
 
 def _printable(value: Any) -> Any:

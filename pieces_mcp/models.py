@@ -66,7 +66,8 @@ class ToolInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def body(self) -> dict[str, Any] | None:
+    def body(self) -> Any:
+        """The request body as JSON data (an object, or a bare string for some endpoints); None for none."""
         return None
 
 
@@ -134,6 +135,10 @@ class Answer(BaseModel):
     @classmethod
     def from_wire(cls, payload: Any) -> Answer:
         return cls.model_validate(payload)
+
+    def notes(self) -> list[str]:
+        """Sentences for the person or model beyond the data itself (e.g. that a list was cut)."""
+        return []
 
 
 class GroupedTimestamp(Answer):
@@ -219,6 +224,9 @@ class PickedPaths(Answer):
     def from_wire(cls, payload: Any) -> PickedPaths:
         paths = [str(path) for path in _require_list(payload)]
         return cls(paths=paths[: cls.LIMIT], total=len(paths), truncated=len(paths) > cls.LIMIT)
+
+    def notes(self) -> list[str]:
+        return [f"Only the first {len(self.paths)} of {self.total} chosen paths are listed."] if self.truncated else []
 
 
 class RestartOutcome(Answer):

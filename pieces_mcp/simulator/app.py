@@ -9,16 +9,21 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.behaviours import BEHAVIOURS, Behaviour, decode_body
+from pieces_mcp.simulator.behaviours import BEHAVIOURS as SEED_BEHAVIOURS
+from pieces_mcp.simulator.behaviours import Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
+from pieces_mcp.simulator.more_behaviours import MORE_BEHAVIOURS
+from pieces_mcp.simulator.more_control import Terminated, more_control_routes
 from pieces_mcp.simulator.state import Simulator
+from pieces_mcp.simulator.streams import stream_routes
 
 OS_PREFIX = "/os/"
+BEHAVIOURS = {**SEED_BEHAVIOURS, **MORE_BEHAVIOURS}
 # Statuses whose answer must not carry a body (HTTP/1.1 framing).
 _BODILESS = frozenset({204, 304})
 
@@ -42,13 +47,13 @@ def create_app(api: Literal["current", "seed"] = "current") -> Starlette:
     if missing:
         raise RuntimeError(f"the simulator has no behaviour for catalog endpoints: {', '.join(missing)}")
     sim = Simulator(api)
-    routes = [
+    routes: list[BaseRoute] = [
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
         for endpoint in CATALOG
     ]
     routes += _well_known_routes()
-    routes += control_routes(sim)
-    app = Starlette(routes=routes, middleware=[Middleware(_FaultsAndCallLog, sim=sim)])
+    routes += control_routes(sim) + more_control_routes(sim) + stream_routes(sim)
+    app = Starlette(routes=routes, middleware=[Middleware(Terminated, sim=sim), Middleware(_FaultsAndCallLog, sim=sim)])
     app.state.simulator = sim
     return app
 
