@@ -221,8 +221,12 @@ def live_resources(settings: Settings) -> dict[str, LiveResource]:
 def build_server(settings: Settings) -> Server[Runtime]:
     visible = Policy(settings).visible()
     tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
-    # The read tools are also resources, so a client can attach them as context without a tool call.
-    readable = {f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint for endpoint in visible if not endpoint.guarded}
+    # The read tools that need no argument are also resources: a client can attach them without a tool call.
+    readable = {
+        f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint
+        for endpoint in visible
+        if not endpoint.guarded and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
+    }
     # PiecesOS's streams: resources a client can subscribe to, told of each change PiecesOS reports.
     live = live_resources(settings)
     listed: list[tuple[str, Endpoint | LiveResource]] = [*readable.items(), *live.items()]
