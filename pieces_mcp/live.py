@@ -23,9 +23,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from pieces_mcp import __version__
-from pieces_mcp.catalog import BY_NAME, Endpoint, LiveResource
+from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
 from pieces_mcp.errors import BadAnswer, BadStatus, ConnectionLost, NotRunning, PiecesError, TimedOut, quote_detail
-from pieces_mcp.models import Answer
+from pieces_mcp.heartbeat import Progress
+from pieces_mcp.models import Answer, UpdateStatus
 from pieces_mcp.models_os import FileContents
 
 if TYPE_CHECKING:
@@ -112,6 +113,41 @@ def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise BadAnswer(f"PiecesOS sent {what} a message that is not a JSON object; restart PiecesOS and try again.")
     return decoded
+
+
+DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
+# Ends a followed download a little before the call's own deadline, so the latest status is an answer.
+DEADLINE_MARGIN_S = 0.25
+
+
+async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progress: Progress | None) -> Answer:
+    """After `os_update_check`: while an update downloads, relay its percentage as progress; the latest status.
+
+    Follows PiecesOS's update stream ("it is recommended to use the stream instead of pulling", the vendor's
+    os_update_check_stream) until the update is no longer under way or the call's `limit` is nearly spent.
+    """
+    if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
+        return first
+    latest = first
+    stream = next(live for live in LIVE if live.name == "os_update_check_stream")
+    with anyio.move_on_after(max(0.0, limit - DEADLINE_MARGIN_S)):
+        websocket = await open_stream(pieces, stream.path, f"the {stream.name} stream")
+        try:
+            async for message in websocket:
+                try:
+                    latest = UpdateStatus.model_validate(_decoded(message, stream.name))
+                except (BadAnswer, ValidationError):
+                    continue
+                if progress is not None and latest.percentage is not None:
+                    await progress(float(latest.percentage), f"Downloading the PiecesOS update: {latest.percentage}%")
+                if latest.status not in DOWNLOAD_UNDER_WAY:
+                    break
+        except ConnectionClosed:
+            pass  # PiecesOS went away (to install the update?): the latest status seen is the answer
+        finally:
+            with anyio.CancelScope(shield=True):
+                await websocket.close()
+    return latest
 
 
 Notify = Callable[[str], Awaitable[None]]

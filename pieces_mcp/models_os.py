@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from pieces_mcp.models import Answer, Number, ToolInput, _lenient
+from pieces_mcp.models import Answer, EmptyBodyInput, Number, ToolInput, _lenient
 
 # `OSAppletEnum` without its UNKNOWN and placeholder members: what a person can launch.
 AppletName = Literal[
@@ -50,6 +50,18 @@ def _absolute(path: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Arguments.
+
+
+class UpdateCheckInput(EmptyBodyInput):
+    """`UncheckedOSServerUpdate` (a placeholder body), and whether to follow a download under way."""
+
+    follow_download: bool = Field(
+        default=False,
+        description=(
+            "When an update is AVAILABLE or DOWNLOADING, follow it and report its percentage as progress until it "
+            "is READY_TO_RESTART, for at most the call's time limit; the answer is the latest status."
+        ),
+    )
 
 
 class PathInput(ToolInput):
@@ -255,6 +267,7 @@ __all__ = [
     "OSSettings",
     "PathInput",
     "SettingsUpdateInput",
+    "UpdateCheckInput",
     "UrlInput",
     "VerifiedPath",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models
+from pieces_mcp import models, models_os
 from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
 
 TOOLSET = "os"
@@ -53,7 +53,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/update/check",
-        input_model=models.EmptyBodyInput,
+        input_model=models_os.UpdateCheckInput,
         output_model=models.UpdateStatus,
         risk=Risk.READ,
         toolset=TOOLSET,

@@ -43,14 +43,23 @@ def test_version_and_help_list_every_command() -> None:
         assert command in help_text
 
 
-def test_tools_shows_risk_and_what_the_policy_does() -> None:
+def test_tools_shows_set_risk_and_what_the_policy_does() -> None:
     lines = run("tools", PIECES_MCP_ALLOW_TOOLS="pick_files").stdout.splitlines()
-    rows = {line.split()[0]: line.split(None, 2)[1:] for line in lines[1:]}
-    assert rows["os_device_information"] == ["read", "runs"]
-    assert rows["os_restart"] == ["guarded", "asks the person"]
-    assert rows["pick_files"] == ["guarded", "runs"]
+    rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[1:]}
+    assert rows["os_device_information"] == ["os", "read", "runs"]
+    assert rows["os_restart"] == ["os", "guarded", "asks the person"]
+    assert rows["pick_files"] == ["os", "guarded", "runs"]
+    assert rows["os_terminate"] == ["process", "guarded", "hidden (toolset process not chosen)"]
     read_only = run("tools", "--read-only").stdout
-    assert "hidden (read-only)" in read_only and read_only.count("hidden") == 7
+    assert read_only.count("hidden (read-only)") == 7
+
+
+def test_tools_with_every_toolset_lists_each_tool_under_its_set() -> None:
+    lines = run("tools", "--toolsets", "all").stdout.splitlines()
+    rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[1:]}
+    assert len(rows) == 23 and "hidden" not in " ".join(" ".join(row) for row in rows.values())
+    assert rows["os_filesystem_file_read_streamed"] == ["files", "guarded", "asks the person"]
+    assert rows["user_snapshot"] == ["user", "read", "runs"]
 
 
 def test_call_prints_the_structured_result(simulator: SimulatorProcess) -> None:

@@ -248,3 +248,38 @@ async def test_a_live_resource_reads_its_current_state(simulator: SimulatorProce
     assert isinstance(first, types.TextResourceContents) and isinstance(second, types.TextResourceContents)
     assert json.loads(first.text)["overallProgressPercentage"] == 55
     assert json.loads(second.text) == {"autoboot": False}
+
+
+# --- a download followed through progress notifications ------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_update_check_can_follow_a_download_reporting_its_progress(
+    simulator: SimulatorProcess, mode: str
+) -> None:
+    simulator.state(update_status="DOWNLOADING")
+    reported: list[tuple[float, str | None]] = []
+    first_report = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reported.append((progress, message))
+        first_report.set()
+
+    async def finish_the_download() -> None:
+        await first_report.wait()
+        await anyio.to_thread.run_sync(lambda: simulator.state(update_status="READY_TO_RESTART"))
+
+    async with serve(simulator.url, mode=mode, PIECES_MCP_TIMEOUT="20") as served, anyio.create_task_group() as tasks:
+        tasks.start_soon(finish_the_download)
+        result = await served.client.call_tool(
+            "os_update_check", {"follow_download": True}, progress_callback=on_progress
+        )
+    assert structured(result)["status"] == "READY_TO_RESTART"
+    assert reported[0] == (42.0, "Downloading the PiecesOS update: 42%")
+
+
+async def test_update_check_without_following_answers_at_once(simulator: SimulatorProcess) -> None:
+    simulator.state(update_status="DOWNLOADING")
+    async with serve(simulator.url) as served:
+        result = await served.client.call_tool("os_update_check", {})
+    assert structured(result)["status"] == "DOWNLOADING"
