@@ -185,6 +185,13 @@ class Feed:
         return {key: value for key, value in data.items() if key not in self.resource.not_a_change}
 
     async def _follow(self, websocket: ClientConnection) -> None:
+        """Relay until stopped. It runs in the server's task group: nothing it meets may end the server."""
+        try:
+            await self._follow_until_stopped(websocket)
+        except Exception as exc:  # e.g. the subscriber's session closed under a notification
+            logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
+
+    async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
         with self.scope:
             failures = 0
             while True:
@@ -268,5 +275,5 @@ class Subscriptions:
             feed.stop()
 
     def remove_all(self, subscriber: object) -> None:
-        for key in [key for key in self.feeds if key[0] is subscriber]:
+        for key in [key for key in self.feeds if key[0] == subscriber]:
             self.feeds.pop(key).stop()

@@ -218,6 +218,17 @@ def live_resources(settings: Settings) -> dict[str, LiveResource]:
     return {f"{RESOURCE_SCHEME}://{live.name}": live for live in LIVE if live.toolset in settings.toolsets}
 
 
+def connection_of(ctx: ServerRequestContext[Runtime]) -> int:
+    """Who subscribed, for as long as the connection lives.
+
+    `ctx.session` is a new view for each request in mcp 2.x, so it cannot say that an unsubscribe comes from
+    the connection that subscribed; the connection's `initialize` parameters are the one public object that
+    lives exactly as long as the connection (they exist in the handshake era, the only one with subscribe).
+    """
+    params = ctx.session.client_params
+    return id(params if params is not None else ctx.session)
+
+
 def build_server(settings: Settings) -> Server[Runtime]:
     visible = Policy(settings).visible()
     tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
@@ -328,13 +339,13 @@ def build_server(settings: Settings) -> Server[Runtime]:
         async def notify(uri: str) -> None:
             await session.send_resource_updated(uri)
 
-        await follow(ctx, session, str(params.uri), notify)
+        await follow(ctx, connection_of(ctx), str(params.uri), notify)
         return types.EmptyResult()
 
     async def unsubscribe(
         ctx: ServerRequestContext[Runtime], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        ctx.lifespan_context.subscriptions.remove(ctx.session, str(params.uri))
+        ctx.lifespan_context.subscriptions.remove(connection_of(ctx), str(params.uri))
         return types.EmptyResult()
 
     async def listen(

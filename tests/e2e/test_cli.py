@@ -127,7 +127,7 @@ def test_doctor_finds_piecesos_by_discovery() -> None:
 
 
 @pytest.mark.anyio
-async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> None:
+async def test_read_tools_and_live_streams_are_resources(simulator: SimulatorProcess) -> None:
     async with serve(simulator.url) as served:
         listed = {str(resource.uri): resource for resource in (await served.client.list_resources()).resources}
         device = await served.client.read_resource("pieces-os://os_device_information")
@@ -136,6 +136,8 @@ async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> Non
         "pieces-os://os_device_information",
         "pieces-os://os_permissions",
         "pieces-os://os_update_check",
+        "pieces-os://os_update_check_stream",
+        "pieces-os://stream_os_migration_status",
     ]
     assert listed["pieces-os://os_permissions"].mime_type == "application/json"
     contents = device.contents[0]

@@ -13,6 +13,7 @@ import httpx
 import mcp_types as types
 import pytest
 from mcp.client.context import ClientRequestContext
+from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from pieces_mcp.catalog import CATALOG
@@ -283,3 +284,34 @@ async def test_update_check_without_following_answers_at_once(simulator: Simulat
     async with serve(simulator.url) as served:
         result = await served.client.call_tool("os_update_check", {})
     assert structured(result)["status"] == "DOWNLOADING"
+
+
+@pytest.mark.filterwarnings("ignore:resources/")
+async def test_after_unsubscribing_no_more_updates_come(simulator: SimulatorProcess) -> None:
+    updated: list[str] = []
+    migration_seen = anyio.Event()
+    settings_uri, migration_uri = "pieces-os://os_settings_stream", "pieces-os://stream_os_migration_status"
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            updated.append(str(message.params.uri))
+            if str(message.params.uri) == migration_uri:
+                migration_seen.set()
+
+    async with serve(simulator.url, mode="legacy", message_handler=on_message, **EVERY_SET) as served:
+        await served.client.subscribe_resource(settings_uri)  # type: ignore[deprecated]
+        await served.client.unsubscribe_resource(settings_uri)  # type: ignore[deprecated]
+        LIVE_CHANGES[settings_uri](simulator)
+        # A later change on another resource arrives: the settings change, pushed before it, would have too.
+        await served.client.subscribe_resource(migration_uri)  # type: ignore[deprecated]
+        LIVE_CHANGES[migration_uri](simulator)
+        with anyio.fail_after(10):
+            await migration_seen.wait()
+    assert updated == [migration_uri]
+
+
+@pytest.mark.filterwarnings("ignore:resources/")
+async def test_only_live_resources_can_be_subscribed_to(simulator: SimulatorProcess) -> None:
+    async with serve(simulator.url, mode="legacy", **EVERY_SET) as served:
+        with pytest.raises(MCPError, match="cannot be subscribed to"):
+            await served.client.subscribe_resource("pieces-os://os_device_information")  # type: ignore[deprecated]
