@@ -253,9 +253,9 @@ def build_server(settings: Settings) -> Server[Runtime]:
             for uri, item in listed
         ]
     )
-    # 2026-07-28: change notifications ride `subscriptions/listen` streams, fed through this bus.
-    bus = InMemorySubscriptionBus()
-    listen_handler = ListenHandler(bus)
+    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+    # handler, so the feeds it asked for reach it alone (a shared bus would hand every stream each feed's events).
+    open_streams: set[ListenHandler] = set()
 
     @asynccontextmanager
     async def lifespan(server: Server[Runtime]) -> AsyncIterator[Runtime]:
@@ -263,7 +263,8 @@ def build_server(settings: Settings) -> Server[Runtime]:
             pieces = PiecesOS(settings, http)
             dispatcher = Dispatcher(pieces, Guard(settings), AuditLog(settings.audit_log))
             yield Runtime(settings, dispatcher, pieces, Questions(), Subscriptions(pieces, feeds))
-            listen_handler.close()
+            for handler in list(open_streams):
+                handler.close()
             feeds.cancel_scope.cancel()
 
     async def list_tools(
@@ -352,17 +353,20 @@ def build_server(settings: Settings) -> Server[Runtime]:
         ctx: ServerRequestContext[Runtime], params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
         """2026-07-28: the live resources this stream asks for are followed for as long as it is open."""
-        stream = object()
+        bus = InMemorySubscriptionBus()
+        handler = ListenHandler(bus, max_subscriptions=1)
 
         async def notify(uri: str) -> None:
             await bus.publish(ResourceUpdated(uri))
 
+        open_streams.add(handler)
         try:
             for uri in params.notifications.resource_subscriptions or ():
-                await follow(ctx, stream, uri, notify)
-            return await listen_handler(ctx, params)
+                await follow(ctx, handler, uri, notify)
+            return await handler(ctx, params)
         finally:
-            ctx.lifespan_context.subscriptions.remove_all(stream)
+            open_streams.discard(handler)
+            ctx.lifespan_context.subscriptions.remove_all(handler)
 
     return PiecesServer(
         SERVER_NAME,
