@@ -128,7 +128,7 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
     """
     if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
         return first
-    latest = first
+    latest, reported = first, -1.0
     stream = next(live for live in LIVE if live.name == "os_update_check_stream")
     with anyio.move_on_after(max(0.0, limit - DEADLINE_MARGIN_S)):
         websocket = await open_stream(pieces, stream.path, f"the {stream.name} stream")
@@ -138,8 +138,10 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
                     latest = UpdateStatus.model_validate(_decoded(message, stream.name))
                 except (BadAnswer, ValidationError):
                     continue
-                if progress is not None and latest.percentage is not None:
-                    await progress(float(latest.percentage), f"Downloading the PiecesOS update: {latest.percentage}%")
+                # MCP progress must increase from one notification to the next: repeats are not reported.
+                if progress is not None and latest.percentage is not None and latest.percentage > reported:
+                    reported = float(latest.percentage)
+                    await progress(reported, f"Downloading the PiecesOS update: {latest.percentage}%")
                 if latest.status not in DOWNLOAD_UNDER_WAY:
                     break
         except ConnectionClosed:
