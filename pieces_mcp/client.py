@@ -15,7 +15,7 @@ import anyio
 import httpx
 from pydantic import ValidationError
 
-from pieces_mcp import __version__, decoding, discovery
+from pieces_mcp import __version__, decoding, discovery, live
 from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import (
@@ -122,7 +122,10 @@ class PiecesOS:
         limit, which = self.limit_for(endpoint)
         try:
             with anyio.fail_after(limit):
-                payload = await self._call(endpoint, arguments.body())
+                if endpoint.websocket:
+                    payload: Any = await live.read_streamed(self, endpoint, arguments.body())
+                else:
+                    payload = await self._call(endpoint, arguments.body())
         except TimeoutError:
             waiting = " (the person may still be at the window on their desktop)" if which != "--timeout" else ""
             raise TimedOutError(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pieces_mcp.catalog import BY_NAME
+from pieces_mcp.catalog import BY_NAME, DEFAULT_TOOLSETS, TOOLSETS
 
 
 class ConfigError(ValueError):
@@ -102,6 +102,23 @@ def _tool_names(text: str, where: str) -> frozenset[str]:
     return names
 
 
+def _toolsets(text: str, where: str) -> frozenset[str]:
+    names = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+    if "all" in names:
+        return frozenset(TOOLSETS)
+    unknown = sorted(names - TOOLSETS.keys())
+    if unknown or not names:
+        raise ConfigError(
+            f"{where} names unknown toolsets {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(TOOLSETS)}, or all"
+        )
+    return names
+
+
+def _toolset_names(value: frozenset[str]) -> str:
+    return "all" if value == frozenset(TOOLSETS) else ",".join(name for name in TOOLSETS if name in value)
+
+
 def _url(text: str, where: str) -> str:
     text = text.strip()
     parts = urlsplit(text if "://" in text else f"http://{text}")
@@ -174,6 +191,19 @@ class Settings:
             _confirm_mode,
             _enum_value,
             metavar="MODE",
+        ),
+    )
+    toolsets: frozenset[str] = setting(
+        DEFAULT_TOOLSETS,
+        Option(
+            "PIECES_MCP_TOOLSETS",
+            "comma-separated groups of tools to offer, or all: "
+            + "; ".join(f"{name} ({about})" for name, about in TOOLSETS.items())
+            + f" (default {_toolset_names(DEFAULT_TOOLSETS)})",
+            _toolsets,
+            _toolset_names,
+            metavar="A,B",
+            show_default=False,
         ),
     )
     allow_tools: frozenset[str] = setting(

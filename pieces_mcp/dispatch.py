@@ -21,7 +21,9 @@ from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.models import Answer, PickedPaths, ToolInput
+from pieces_mcp.live import follow_download
+from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.models_os import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +96,13 @@ class Dispatcher:
             return await self.pieces.call(endpoint, arguments)
 
         if endpoint.wait is not Wait.INTERACTIVE:
-            return await call()
-        return await with_heartbeat(call, progress, "the person at their desktop")
+            answer = await call()
+        else:
+            answer = await with_heartbeat(call, progress, "the person at their desktop")
+        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
+            limit, _ = self.pieces.limit_for(endpoint)
+            answer = await follow_download(self.pieces, answer, limit, progress)
+        return answer
 
     async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
         try:
@@ -130,9 +137,7 @@ def shape(answer: Answer) -> ToolOutcome:
     """PiecesOS's answer as structured content and the same JSON as text (the client made lone surrogates printable)."""
     data = answer.model_dump(mode="json", exclude_unset=True)
     texts = [json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
-    if isinstance(answer, PickedPaths) and answer.truncated:
-        texts.append(f"Only the first {len(answer.paths)} of {answer.total} chosen paths are listed.")
-    return ToolOutcome(texts, data)
+    return ToolOutcome([*texts, *answer.notes()], data)
 
 
 def argument_problem(endpoint: Endpoint, exc: ValidationError) -> str:

@@ -76,7 +76,9 @@ async def run_doctor(settings: Settings) -> int:
 def _print_policy(settings: Settings, policy: Policy) -> None:
     from pieces_mcp.install import configured_clients
 
-    print(f"{'policy':<14} confirm={settings.confirm.value}" + (" read-only" if settings.read_only else ""))
+    toolsets = ",".join(sorted(settings.toolsets))
+    read_only = " read-only" if settings.read_only else ""
+    print(f"{'policy':<14} confirm={settings.confirm.value} toolsets={toolsets}{read_only}")
     print("\n".join(f"  {line}" for line in policy.table()))
     clients = configured_clients()
     listed = (

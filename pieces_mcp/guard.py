@@ -2,7 +2,8 @@
 
 Nothing a model sends can influence it: the decision reads only the server's configuration and the
 person's own answer: through the client when it can ask (elicitation), else with a dialog on their desktop.
-Precedence, in one sentence: read-only beats everything, then deny-tools, then allow-tools, then the confirm mode.
+Precedence, in one sentence: read-only beats everything, then deny-tools, then allow-tools, then the confirm mode;
+toolsets only choose which tools are offered at all, and the other settings apply across them.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Policy:
 
     def offers(self, endpoint: Endpoint) -> bool:
         """Whether the tool is listed and callable at all."""
+        if endpoint.toolset not in self.settings.toolsets:
+            return False
         if self.settings.read_only and endpoint.guarded:
             return False
         return endpoint.name not in self.settings.deny_tools
@@ -93,6 +96,8 @@ class Policy:
     def describe(self, endpoint: Endpoint) -> str:
         """How this tool is decided, for `pieces-mcp tools` and `doctor`."""
         if not self.offers(endpoint):
+            if endpoint.toolset not in self.settings.toolsets:
+                return f"hidden (toolset {endpoint.toolset} not chosen)"
             return "hidden (read-only)" if self.settings.read_only and endpoint.guarded else "hidden (denied)"
         verdict = self.settled(endpoint)
         if verdict is None:
@@ -100,11 +105,11 @@ class Policy:
         return "runs" if verdict.runs else "refused"
 
     def table(self) -> list[str]:
-        """Every tool, its risk class and what this policy does with it: for `pieces-mcp tools` and `doctor`."""
-        rows = [("TOOL", "RISK", "POLICY")]
-        rows += [(endpoint.name, endpoint.risk.value, self.describe(endpoint)) for endpoint in CATALOG]
-        width = max(len(name) for name, _, _ in rows)
-        return [f"{name:<{width}}  {risk:<7}  {decision}" for name, risk, decision in rows]
+        """Every tool, its set, its risk and what this policy does with it: for `pieces-mcp tools` and `doctor`."""
+        rows = [("TOOL", "SET", "RISK", "POLICY")]
+        rows += [(entry.name, entry.toolset, entry.risk.value, self.describe(entry)) for entry in CATALOG]
+        width = max(len(name) for name, *_ in rows)
+        return [f"{name:<{width}}  {toolset:<8}  {risk:<7}  {decision}" for name, toolset, risk, decision in rows]
 
 
 def plain_question(endpoint: Endpoint) -> str:

@@ -22,17 +22,19 @@ from typing import Any, BinaryIO
 
 import anyio
 import mcp_types as types
-from mcp.server import Server, ServerRequestContext
+from mcp.server import NotificationOptions, Server, ServerRequestContext
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import is_version_at_least
 
 from pieces_mcp import __version__
-from pieces_mcp.catalog import Endpoint
+from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.dispatch import Dispatcher, ToolOutcome, UnknownToolError
 from pieces_mcp.errors import PiecesError
 from pieces_mcp.guard import AuditLog, ClientAnswer, Guard, Policy
+from pieces_mcp.live import Notify, Subscriptions, read_once
 from pieces_mcp.stdio import stdio_streams
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Runtime:
     dispatcher: Dispatcher
     pieces: PiecesOS
     questions: Questions
+    subscriptions: Subscriptions
 
 
 class QuestionPending(Exception):
@@ -184,30 +187,85 @@ def call_result(outcome: ToolOutcome) -> types.CallToolResult:
     return types.CallToolResult(content=content, structured_content=outcome.structured, is_error=outcome.is_error)
 
 
+class PiecesServer(Server[Runtime]):
+    """The SDK's server, announcing only what this one does.
+
+    In the 2026-07-28 era the SDK derives `tools.listChanged` and `resources.listChanged` from serving
+    `subscriptions/listen` (mcp/server/lowlevel/server.py, `get_capabilities`), but the tool and resource
+    lists never change while this server runs: only `resources.subscribe` is true, in both eras.
+    """
+
+    def get_capabilities(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        *,
+        protocol_version: str | None = None,
+    ) -> types.ServerCapabilities:
+        capabilities = super().get_capabilities(
+            notification_options, experimental_capabilities, extensions, protocol_version=protocol_version
+        )
+        if capabilities.tools is not None:
+            capabilities.tools.list_changed = False
+        if capabilities.resources is not None:
+            capabilities.resources.list_changed = False
+        return capabilities
+
+
+def live_resources(settings: Settings) -> dict[str, LiveResource]:
+    """The streams offered as subscribable resources: those of the chosen toolsets."""
+    return {f"{RESOURCE_SCHEME}://{live.name}": live for live in LIVE if live.toolset in settings.toolsets}
+
+
+def connection_of(ctx: ServerRequestContext[Runtime]) -> int:
+    """Who subscribed, for as long as the connection lives.
+
+    `ctx.session` is a new view for each request in mcp 2.x, so it cannot say that an unsubscribe comes from
+    the connection that subscribed; the connection's `initialize` parameters are the one public object that
+    lives exactly as long as the connection (they exist in the handshake era, the only one with subscribe).
+    """
+    params = ctx.session.client_params
+    return id(params if params is not None else ctx.session)
+
+
 def build_server(settings: Settings) -> Server[Runtime]:
     visible = Policy(settings).visible()
     tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
-    # The read tools are also resources, so a client can attach them as context without a tool call.
-    readable = {f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint for endpoint in visible if not endpoint.guarded}
+    # The read tools that need no argument are also resources: a client can attach them without a tool call.
+    readable = {
+        f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint
+        for endpoint in visible
+        if not endpoint.guarded and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
+    }
+    # PiecesOS's streams: resources a client can subscribe to, told of each change PiecesOS reports.
+    live = live_resources(settings)
+    listed: list[tuple[str, Endpoint | LiveResource]] = [*readable.items(), *live.items()]
     resources = types.ListResourcesResult(
         resources=[
             types.Resource(
                 uri=uri,
-                name=endpoint.name,
-                title=endpoint.title,
-                description=endpoint.description,
+                name=item.name,
+                title=item.title,
+                description=item.description,
                 mime_type="application/json",
             )
-            for uri, endpoint in readable.items()
+            for uri, item in listed
         ]
     )
+    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+    # handler, so the feeds it asked for reach it alone (a shared bus would hand every stream each feed's events).
+    open_streams: set[ListenHandler] = set()
 
     @asynccontextmanager
     async def lifespan(server: Server[Runtime]) -> AsyncIterator[Runtime]:
-        async with http_client(settings) as http:
+        async with http_client(settings) as http, anyio.create_task_group() as feeds:
             pieces = PiecesOS(settings, http)
             dispatcher = Dispatcher(pieces, Guard(settings), AuditLog(settings.audit_log))
-            yield Runtime(settings, dispatcher, pieces, Questions())
+            yield Runtime(settings, dispatcher, pieces, Questions(), Subscriptions(pieces, feeds))
+            for handler in list(open_streams):
+                handler.close()
+            feeds.cancel_scope.cancel()
 
     async def list_tools(
         ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
@@ -248,10 +306,14 @@ def build_server(settings: Settings) -> Server[Runtime]:
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
         endpoint = readable.get(uri)
-        if endpoint is None:
+        pieces = ctx.lifespan_context.pieces
+        if endpoint is None and uri not in live:
             raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}; resources/list shows the resources.")
         try:
-            answer = await ctx.lifespan_context.pieces.call(endpoint, endpoint.input_model())
+            if endpoint is not None:
+                answer = await pieces.call(endpoint, endpoint.input_model())
+            else:
+                answer = await read_once(pieces, live[uri])
         except PiecesError as exc:
             raise MCPError(types.INTERNAL_ERROR, exc.message) from None
         text = answer.model_dump_json(exclude_unset=True)
@@ -259,7 +321,54 @@ def build_server(settings: Settings) -> Server[Runtime]:
             contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
         )
 
-    return Server(
+    def live_resource(uri: str) -> LiveResource:
+        if uri not in live:
+            offered = ", ".join(live) or "none with the chosen toolsets"
+            raise MCPError(types.INVALID_PARAMS, f"{uri} cannot be subscribed to; the live resources are: {offered}.")
+        return live[uri]
+
+    async def follow(ctx: ServerRequestContext[Runtime], subscriber: object, uri: str, notify: Notify) -> None:
+        try:
+            await ctx.lifespan_context.subscriptions.add(subscriber, live_resource(uri), uri, notify)
+        except PiecesError as exc:
+            raise MCPError(types.INTERNAL_ERROR, f"Cannot follow {uri}: {exc.message}") from None
+
+    async def subscribe(ctx: ServerRequestContext[Runtime], params: types.SubscribeRequestParams) -> types.EmptyResult:
+        """Handshake era: this session is told of each change until it unsubscribes."""
+        session = ctx.session
+
+        async def notify(uri: str) -> None:
+            await session.send_resource_updated(uri)
+
+        await follow(ctx, connection_of(ctx), str(params.uri), notify)
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext[Runtime], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        ctx.lifespan_context.subscriptions.remove(connection_of(ctx), str(params.uri))
+        return types.EmptyResult()
+
+    async def listen(
+        ctx: ServerRequestContext[Runtime], params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """2026-07-28: the live resources this stream asks for are followed for as long as it is open."""
+        bus = InMemorySubscriptionBus()
+        handler = ListenHandler(bus, max_subscriptions=1)
+
+        async def notify(uri: str) -> None:
+            await bus.publish(ResourceUpdated(uri))
+
+        open_streams.add(handler)
+        try:
+            for uri in params.notifications.resource_subscriptions or ():
+                await follow(ctx, handler, uri, notify)
+            return await handler(ctx, params)
+        finally:
+            open_streams.discard(handler)
+            ctx.lifespan_context.subscriptions.remove_all(handler)
+
+    return PiecesServer(
         SERVER_NAME,
         version=__version__,
         title="PiecesOS",
@@ -269,6 +378,9 @@ def build_server(settings: Settings) -> Server[Runtime]:
         on_call_tool=call_tool,
         on_list_resources=list_resources,
         on_read_resource=read_resource,
+        on_subscribe_resource=subscribe,
+        on_unsubscribe_resource=unsubscribe,
+        on_subscriptions_listen=listen,
     )
 
 

@@ -22,7 +22,7 @@ from pieces_mcp.redact import display_url, drop_secrets, is_secret_key
 Number = int | float
 
 
-def _lenient(literal: Any) -> BeforeValidator:
+def lenient(literal: Any) -> BeforeValidator:
     """Map a value outside `literal`'s choices to "UNKNOWN", as the vendor's client does."""
     known = frozenset(get_args(literal))
 
@@ -54,9 +54,9 @@ UpdatingStatusValue = Literal[
     "CONTACT_SUPPORT",
     "UPDATE_VIA_MICROSOFT_STORE",
 ]
-UpdatingStatus = Annotated[UpdatingStatusValue, _lenient(UpdatingStatusValue)]
+UpdatingStatus = Annotated[UpdatingStatusValue, lenient(UpdatingStatusValue)]
 RamTypeValue = Literal["UNKNOWN", "DDR2", "DDR3", "DDR4", "DDR5", "GDDR6"]
-RamType = Annotated[RamTypeValue, _lenient(RamTypeValue)]
+RamType = Annotated[RamTypeValue, lenient(RamTypeValue)]
 # What a person can link; UNKNOWN is only ever read, never asked for.
 LinkableProvider = Literal[
     "github",
@@ -74,7 +74,7 @@ LinkableProvider = Literal[
     "microsoft",
 ]
 ProviderTypeValue = Literal["UNKNOWN", LinkableProvider]
-ProviderType = Annotated[ProviderTypeValue, _lenient(ProviderTypeValue)]
+ProviderType = Annotated[ProviderTypeValue, lenient(ProviderTypeValue)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,7 +86,8 @@ class ToolInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def body(self) -> dict[str, Any] | None:
+    def body(self) -> Any:
+        """The request body as JSON data (an object, or a bare string for some endpoints); None for none."""
         return None
 
     @classmethod
@@ -167,6 +168,10 @@ class Answer(BaseModel):
     @classmethod
     def from_wire(cls, payload: Any) -> Answer:
         return cls.model_validate(payload)
+
+    def notes(self) -> list[str]:
+        """Sentences for the person or model beyond the data itself (e.g. that a list was cut)."""
+        return []
 
 
 class GroupedTimestamp(Answer):
@@ -290,6 +295,9 @@ class PickedPaths(Answer):
     def from_wire(cls, payload: Any) -> PickedPaths:
         paths = [str(path) for path in _require_list(payload)]
         return cls(paths=paths[: cls.LIMIT], total=len(paths), truncated=len(paths) > cls.LIMIT)
+
+    def notes(self) -> list[str]:
+        return [f"Only the first {len(self.paths)} of {self.total} chosen paths are listed."] if self.truncated else []
 
 
 class RestartOutcome(Answer):

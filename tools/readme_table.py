@@ -17,12 +17,13 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def tool_table() -> str:
-    rows = ["| tool | what it does | risk | waits for a person | arguments |", "|---|---|---|---|---|"]
+    rows = ["| tool | set | what it does | risk | waits for a person | arguments |", "|---|---|---|---|---|---|"]
     for endpoint in CATALOG:
         fields = ", ".join(f"`{name}`" for name in endpoint.input_model.model_fields) or "none"
         first_sentence = endpoint.description.split(". ")[0].rstrip(".") + "."
         waits = "yes" if endpoint.wait.value == "interactive" else "no"
-        rows.append(f"| `{endpoint.name}` | {first_sentence} | {endpoint.risk.value} | {waits} | {fields} |")
+        risk = endpoint.risk.value
+        rows.append(f"| `{endpoint.name}` | {endpoint.toolset} | {first_sentence} | {risk} | {waits} | {fields} |")
     return "\n".join(rows)
 
 

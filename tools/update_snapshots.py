@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pieces_mcp.catalog import TOOLSETS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.mcp_adapter import tool_listing
 
@@ -19,7 +20,7 @@ SNAPSHOT_KEYS = ("name", "title", "description", "inputSchema", "outputSchema", 
 def snapshots() -> dict[str, str]:
     """File name → content, for every tool (all of them listed: the policy only hides tools)."""
     result = {}
-    for tool in tool_listing(Settings(confirm=ConfirmMode.ALLOW)):
+    for tool in tool_listing(Settings(confirm=ConfirmMode.ALLOW, toolsets=frozenset(TOOLSETS))):
         picked = {key: tool[key] for key in SNAPSHOT_KEYS if key in tool}
         result[f"{tool['name']}.json"] = json.dumps(picked, indent=2, sort_keys=True) + "\n"
     return result

@@ -9,33 +9,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.behaviours import BEHAVIOURS, Behaviour, decode_body
+from pieces_mcp.simulator.behaviours import BEHAVIOURS as SEED_BEHAVIOURS
+from pieces_mcp.simulator.behaviours import Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
-from pieces_mcp.simulator.fault_answers import send_fault_answer
+from pieces_mcp.simulator.fault_answers import drop_connection, send_fault_answer
+from pieces_mcp.simulator.more_behaviours import MORE_BEHAVIOURS
+from pieces_mcp.simulator.more_control import Terminated, more_control_routes
 from pieces_mcp.simulator.state import Simulator
+from pieces_mcp.simulator.streams import stream_routes
 
 OS_PREFIX = "/os/"
-
-
-class ConnectionDroppedError(Exception):
-    """The simulator closed a connection without a complete answer (a `drop` fault, a restart)."""
-
-
-async def drop_connection(send: Send, why: str) -> None:
-    """Close the request's connection without a usable answer.
-
-    ASGI has no message that closes an HTTP connection unanswered. Its closest is to start a response
-    and then fail: the server must then close the connection (uvicorn's h11 protocol does), and the
-    client sees a status line followed by a closed connection (httpx: RemoteProtocolError; urllib3:
-    ProtocolError), never a body. Served in-process, the exception reaches the caller instead.
-    """
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
-    raise ConnectionDroppedError(why)
+BEHAVIOURS = {**SEED_BEHAVIOURS, **MORE_BEHAVIOURS}
 
 
 def simulator_of(app: Starlette) -> Simulator:
@@ -53,13 +42,14 @@ def create_app(api: Generation = "current") -> Starlette:
     if missing:
         raise RuntimeError(f"the simulator has no behaviour for catalog endpoints: {', '.join(missing)}")
     sim = Simulator(api)
-    routes = [
+    routes: list[BaseRoute] = [
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
         for endpoint in CATALOG
     ]
     routes += _well_known_routes(sim)
-    routes += control_routes(sim)
-    app = Starlette(routes=routes, middleware=[Middleware(_FaultsAndCallLog, sim=sim)])
+    routes += control_routes(sim) + more_control_routes(sim) + stream_routes(sim)
+    middleware = [Middleware(Terminated, sim=sim), Middleware(_FaultsAndCallLog, sim=sim)]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.simulator = sim
     return app
 

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pieces_mcp.simulator.more_behaviours import reset_more
 from pieces_mcp.simulator.state import ControlError, FaultSpec, Simulator, StatePatch, parse_control
 
 CONTROL_PREFIX = "/_simulator/"
@@ -41,6 +42,7 @@ def _rejected(error: ControlError) -> Response:
 def control_routes(sim: Simulator) -> list[Route]:
     async def reset(request: Request) -> Response:
         sim.reset()
+        reset_more(sim)
         return JSONResponse({"ok": True})
 
     async def calls(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""A fault's answer on the wire: its status, body and compression.
+"""Answers on the wire: a fault's status, body and compression, and a connection closed without an answer.
 
 A custom reason phrase is not among them: ASGI's `http.response.start` has no field for it, and uvicorn always
 sends the standard phrase (uvicorn/protocols/http/h11_impl.py: `reason = STATUS_PHRASES[status]`). Tests that
@@ -18,6 +18,22 @@ from pieces_mcp.simulator.state import FaultSpec
 # Statuses whose answer must not carry a body (HTTP/1.1 framing).
 _BODILESS = frozenset({204, 304})
 _CHUNK = 1 << 20
+
+
+class ConnectionDroppedError(Exception):
+    """The simulator closed a connection without a complete answer (a `drop` fault, a restart)."""
+
+
+async def drop_connection(send: Send, why: str) -> None:
+    """Close the request's connection without a usable answer.
+
+    ASGI has no message that closes an HTTP connection unanswered. Its closest is to start a response
+    and then fail: the server must then close the connection (uvicorn's h11 protocol does), and the
+    client sees a status line followed by a closed connection (httpx: RemoteProtocolError; urllib3:
+    ProtocolError), never a body. Served in-process, the exception reaches the caller instead.
+    """
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+    raise ConnectionDroppedError(why)
 
 
 async def send_fault_answer(fault: FaultSpec, scope: Scope, receive: Receive, send: Send) -> None:

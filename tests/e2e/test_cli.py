@@ -42,14 +42,23 @@ def test_version_and_help_list_every_command() -> None:
         assert command in help_text
 
 
-def test_tools_shows_risk_and_what_the_policy_does() -> None:
+def test_tools_shows_set_risk_and_what_the_policy_does() -> None:
     lines = run("tools", PIECES_MCP_ALLOW_TOOLS="pick_files").stdout.splitlines()
-    rows = {line.split()[0]: line.split(None, 2)[1:] for line in lines[1:]}
-    assert rows["os_device_information"] == ["read", "runs"]
-    assert rows["os_restart"] == ["guarded", "asks the person"]
-    assert rows["pick_files"] == ["guarded", "runs"]
+    rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[1:]}
+    assert rows["os_device_information"] == ["os", "read", "runs"]
+    assert rows["os_restart"] == ["os", "guarded", "asks the person"]
+    assert rows["pick_files"] == ["os", "guarded", "runs"]
+    assert rows["os_terminate"] == ["process", "guarded", "hidden (toolset process not chosen)"]
     read_only = run("tools", "--read-only").stdout
-    assert "hidden (read-only)" in read_only and read_only.count("hidden") == 7
+    assert read_only.count("hidden (read-only)") == 7
+
+
+def test_tools_with_every_toolset_lists_each_tool_under_its_set() -> None:
+    lines = run("tools", "--toolsets", "all").stdout.splitlines()
+    rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[1:]}
+    assert len(rows) == 23 and "hidden" not in " ".join(" ".join(row) for row in rows.values())
+    assert rows["os_filesystem_file_read_streamed"] == ["files", "guarded", "asks the person"]
+    assert rows["user_snapshot"] == ["user", "read", "runs"]
 
 
 def test_call_prints_the_structured_result(simulator: SimulatorProcess) -> None:
@@ -127,7 +136,7 @@ def test_a_simulator_on_real_ports_listens_where_that_piecesos_does() -> None:
 
 
 @pytest.mark.anyio
-async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> None:
+async def test_read_tools_and_live_streams_are_resources(simulator: SimulatorProcess) -> None:
     async with serve(simulator.url) as served:
         listed = {str(resource.uri): resource for resource in (await served.client.list_resources()).resources}
         device = await served.client.read_resource("pieces-os://os_device_information")
@@ -136,6 +145,8 @@ async def test_read_tools_are_also_resources(simulator: SimulatorProcess) -> Non
         "pieces-os://os_device_information",
         "pieces-os://os_permissions",
         "pieces-os://os_update_check",
+        "pieces-os://os_update_check_stream",
+        "pieces-os://stream_os_migration_status",
     ]
     assert listed["pieces-os://os_permissions"].mime_type == "application/json"
     contents = device.contents[0]

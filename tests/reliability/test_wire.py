@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pieces_mcp.catalog import CATALOG
+from pieces_mcp.catalog import CATALOG, DEFAULT_TOOLSETS
 from tests.support import SERVER_COMMAND, RawServer, SimulatorProcess, serve, server_env
 
 pytestmark = pytest.mark.timeout(120)
 
-TOOL_NAMES = [endpoint.name for endpoint in CATALOG]
+TOOL_NAMES = [endpoint.name for endpoint in CATALOG if endpoint.toolset in DEFAULT_TOOLSETS]
 GUARDED_PATH_WORDS = ("restart", "pick", "sign_", "link_provider", "permissions/request")
 
 
@@ -63,7 +63,7 @@ def test_prompts_are_not_offered_so_asking_for_one_is_method_not_found(raw: RawS
 
 
 def test_both_protocol_eras_announce_the_same_true_capabilities(raw: RawServer, simulator: SimulatorProcess) -> None:
-    """Nothing announced that the server does not do: no listChanged, no subscribe, no prompts."""
+    """Exactly what the server does: resource subscriptions (the live resources); no listChanged, no prompts."""
     modern_server = RawServer(simulator.url)  # its first request decides its era: 2026-07-28, no handshake
     meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
     modern = modern_server.request("server/discover", {"_meta": meta})
@@ -74,7 +74,7 @@ def test_both_protocol_eras_announce_the_same_true_capabilities(raw: RawServer, 
 
     legacy = announced(raw.initialize_result["capabilities"])
     assert announced(modern["result"]["capabilities"]) == legacy
-    assert legacy == {"resources": {"subscribe": False, "listChanged": False}, "tools": {"listChanged": False}}
+    assert legacy == {"resources": {"subscribe": True, "listChanged": False}, "tools": {"listChanged": False}}
 
 
 def test_an_unknown_method_is_method_not_found(raw: RawServer) -> None:

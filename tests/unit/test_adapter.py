@@ -11,7 +11,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from pieces_mcp.catalog import BY_NAME, CATALOG
+from pieces_mcp.catalog import BY_NAME, CATALOG, TOOLSETS
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.dispatch import argument_problem, parse_arguments
@@ -19,7 +19,9 @@ from pieces_mcp.mcp_adapter import Questions, build_server, tool_listing
 
 
 def test_every_catalog_entry_becomes_one_tool_with_a_strict_schema() -> None:
-    listing = {tool["name"]: tool for tool in tool_listing(Settings(confirm=ConfirmMode.ALLOW))}
+    listing = {
+        tool["name"]: tool for tool in tool_listing(Settings(confirm=ConfirmMode.ALLOW, toolsets=frozenset(TOOLSETS)))
+    }
     assert list(listing) == [endpoint.name for endpoint in CATALOG]
     for tool in listing.values():
         assert tool["inputSchema"]["additionalProperties"] is False
@@ -32,12 +34,29 @@ def test_denied_tools_are_not_listed() -> None:
     assert "pick_files" not in {tool["name"] for tool in listing}
 
 
-def test_resources_mirror_the_read_tools() -> None:
+def resource_uris(settings: Settings) -> list[str]:
     async def main() -> list[str]:
-        async with Client(build_server(Settings(base_url="http://127.0.0.1:9"))) as client:
+        async with Client(build_server(settings)) as client:
             return [str(resource.uri) for resource in (await client.list_resources()).resources]
 
-    assert anyio.run(main) == [f"pieces-os://{endpoint.name}" for endpoint in CATALOG if not endpoint.guarded]
+    return anyio.run(main)
+
+
+def test_resources_mirror_the_read_tools_without_arguments_then_the_live_streams_of_the_chosen_toolsets() -> None:
+    every = frozenset(TOOLSETS)
+    read_tools = [
+        f"pieces-os://{endpoint.name}"
+        for endpoint in CATALOG
+        if not endpoint.guarded and endpoint.name != "os_filesystem_path_verify"  # it needs a path
+    ]
+    streams = ["pieces-os://os_update_check_stream", "pieces-os://stream_os_migration_status"]
+    assert resource_uris(Settings(base_url="http://127.0.0.1:9", toolsets=every)) == [
+        *read_tools,
+        *streams,
+        "pieces-os://os_settings_stream",
+    ]
+    seed_read_tools = read_tools[:3]
+    assert resource_uris(Settings(base_url="http://127.0.0.1:9")) == [*seed_read_tools, *streams]
 
 
 def test_argument_problems_name_each_argument_and_what_the_tool_takes() -> None:

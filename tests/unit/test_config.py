@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pieces_mcp.catalog import TOOLSETS
 from pieces_mcp.config import ConfigError, ConfirmMode, Settings, add_arguments, load, to_environment
 
 
@@ -30,6 +31,7 @@ def test_environment_is_read_for_every_setting() -> None:
             "PIECES_MCP_TIMEOUT": "2.5",
             "PIECES_MCP_INTERACTIVE_TIMEOUT": "30",
             "PIECES_MCP_CONFIRM": "deny",
+            "PIECES_MCP_TOOLSETS": "settings, Process",
             "PIECES_MCP_ALLOW_TOOLS": "pick_files, os_restart",
             "PIECES_MCP_DENY_TOOLS": "sign_out_of_os",
             "PIECES_MCP_READ_ONLY": "1",
@@ -43,6 +45,7 @@ def test_environment_is_read_for_every_setting() -> None:
         timeout=2.5,
         interactive_timeout=30,
         confirm=ConfirmMode.DENY,
+        toolsets=frozenset({"settings", "process"}),
         allow_tools=frozenset({"pick_files", "os_restart"}),
         deny_tools=frozenset({"sign_out_of_os"}),
         read_only=True,
@@ -142,6 +145,7 @@ def test_settings_survive_the_trip_through_a_child_environment(tmp_path: Path) -
         interactive_timeout=30,
         restart_timeout=5,
         confirm=ConfirmMode.DESKTOP,
+        toolsets=frozenset({"os", "files"}),
         allow_tools=frozenset({"pick_files", "os_restart"}),
         deny_tools=frozenset({"sign_out_of_os"}),
         read_only=True,
@@ -157,3 +161,15 @@ def test_settings_survive_the_trip_through_a_child_environment(tmp_path: Path) -
         # over a shell that set every variable otherwise, the child still reads exactly these settings
         shell = to_environment(every_field_changed if settings == Settings() else Settings())
         assert load(parse(), {**shell, **to_environment(settings)}) == settings
+
+
+def test_toolsets_all_takes_every_set_and_survives_the_trip() -> None:
+    every = load(parse("--toolsets", "all"), {})
+    assert every.toolsets == frozenset(TOOLSETS)
+    assert to_environment(every)["PIECES_MCP_TOOLSETS"] == "all"
+    assert load(parse(), to_environment(every)) == every
+
+
+def test_an_unknown_toolset_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ConfigError, match="unknown toolsets proces; choose from os, files"):
+        load(parse(), {"PIECES_MCP_TOOLSETS": "os,proces"})

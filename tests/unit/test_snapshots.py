@@ -32,7 +32,12 @@ def test_no_snapshot_is_left_for_a_tool_that_is_gone() -> None:
 def test_annotations_agree_with_the_risk_class(endpoint: Endpoint) -> None:
     annotations = json.loads(CURRENT[f"{endpoint.name}.json"])["annotations"]
     assert annotations["readOnlyHint"] is (not endpoint.guarded)
-    assert annotations["destructiveHint"] is (endpoint.name in ("os_restart", "sign_out_of_os"))
-    assert annotations["openWorldHint"] is (endpoint.name in ("sign_into_os", "link_provider", "os_update_check"))
+    destructive = {"os_restart", "sign_out_of_os", "os_terminate", "os_applet_restart", "os_applet_terminate"}
+    assert annotations["destructiveHint"] is (endpoint.name in destructive)
+    open_world = {"sign_into_os", "link_provider", "os_update_check", "os_browser_url_open", "os_nano_models_prepare"}
+    assert annotations["openWorldHint"] is (endpoint.name in open_world)
     guarded = {"os_restart", "sign_out_of_os", "sign_into_os", "link_provider", "os_permissions_request"}
-    assert endpoint.guarded is (endpoint.name in guarded | {"pick_files", "pick_folders"})
+    guarded |= {"pick_files", "pick_folders", "os_terminate", "os_settings_update", "os_filesystem_file_open"}
+    guarded |= {"os_browser_url_open", "os_applet_launch", "os_applet_restart", "os_applet_terminate"}
+    guarded |= {"os_memory_optimize", "os_nano_models_prepare", "os_filesystem_file_read_streamed"}
+    assert endpoint.guarded is (endpoint.name in guarded)

@@ -1,82 +1,14 @@
-"""The one declarative list of PiecesOS OS endpoints that everything else is derived from.
-
-Tool registration, the guard's policy, the simulator's routes, the README's tool table and the
-schema snapshots all read `CATALOG`; adding an endpoint means adding one entry here.
-"""
+"""The `os` toolset: the seed page's ten operations, the default tool list."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Literal
+from pieces_mcp import models, models_os
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
 
-from pieces_mcp import models
+TOOLSET = "os"
+ABOUT = "the seed's ten: device, permissions, updates, restart, pickers, sign-in and providers"
 
-# The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
-# `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).
-# Newest first: the order a client tries them in when it does not yet know.
-Generation = Literal["current", "v10", "seed"]
-GENERATIONS: tuple[Generation, ...] = ("current", "v10", "seed")
-
-
-class Risk(str, Enum):
-    READ = "read"
-    # Side effects, or a window on the person's desktop: the person decides (see guard.py).
-    GUARDED = "guarded"
-
-
-class Wait(str, Enum):
-    ORDINARY = "ordinary"  # --timeout
-    INTERACTIVE = "interactive"  # --interactive-timeout: waits for a person at the desktop
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    title: str
-    description: str
-    method: Literal["GET", "POST"]
-    path: str | Mapping[Generation, str]
-    input_model: type[models.ToolInput]
-    output_model: type[models.Answer]
-    risk: Risk
-    wait: Wait
-    destructive: bool = False
-    idempotent: bool = False
-    open_world: bool = False  # reaches beyond this machine (Pieces cloud, an identity provider)
-    restarts: bool = False  # PiecesOS goes away after answering; the call waits for it to come back
-    # What happens, in plain words, for the person asked to confirm a guarded call.
-    consequence: str = ""
-
-    def path_for(self, generation: Generation) -> str:
-        return self.path if isinstance(self.path, str) else self.path[generation]
-
-    @property
-    def moved_between_generations(self) -> bool:
-        return not isinstance(self.path, str)
-
-    @property
-    def guarded(self) -> bool:
-        return self.risk is Risk.GUARDED
-
-    def input_schema(self) -> dict[str, Any]:
-        return _tool_schema(self.input_model.model_json_schema())
-
-    def output_schema(self) -> dict[str, Any]:
-        return _tool_schema(self.output_model.model_json_schema(mode="serialization"))
-
-
-def _tool_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON schema as a tool shows it: the class name and docstring are for developers only."""
-    schema.pop("title", None)
-    schema.pop("description", None)
-    return schema
-
-
-_CONFIRM_NOTE = " A person may be asked to confirm first; if they decline, do not retry unless they ask."
-
-CATALOG: tuple[Endpoint, ...] = (
+ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         name="os_device_information",
         title="Device information",
@@ -90,6 +22,7 @@ CATALOG: tuple[Endpoint, ...] = (
         input_model=models.NoArguments,
         output_model=models.DeviceInformation,
         risk=Risk.READ,
+        toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
     ),
@@ -106,6 +39,7 @@ CATALOG: tuple[Endpoint, ...] = (
         input_model=models.NoArguments,
         output_model=models.Permissions,
         risk=Risk.READ,
+        toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
     ),
@@ -122,9 +56,10 @@ CATALOG: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/update/check",
-        input_model=models.EmptyBodyInput,
+        input_model=models_os.UpdateCheckInput,
         output_model=models.UpdateStatus,
         risk=Risk.READ,
+        toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
@@ -135,13 +70,14 @@ CATALOG: tuple[Endpoint, ...] = (
         description=(
             "Make the operating system show its permission prompt for PiecesOS (vision: screen recording; "
             "accessibility). The person answers the prompt on their desktop; the result is the permissions "
-            "afterwards. macOS and Windows only." + _CONFIRM_NOTE
+            "afterwards. macOS and Windows only." + CONFIRM_NOTE
         ),
         method="POST",
         path="/os/permissions/request",
         input_model=models.PermissionsRequestInput,
         output_model=models.Permissions,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         idempotent=True,
         consequence="Your operating system will show a permission prompt for PiecesOS on your desktop.",
@@ -151,13 +87,14 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Restart PiecesOS",
         description=(
             "Restart PiecesOS (also how a downloaded update is installed). Waits until PiecesOS answers "
-            "again and reports how long it was down. Only when the person asked for a restart." + _CONFIRM_NOTE
+            "again and reports how long it was down. Only when the person asked for a restart." + CONFIRM_NOTE
         ),
         method="GET",
         path="/os/restart",
         input_model=models.NoArguments,
         output_model=models.RestartOutcome,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.ORDINARY,
         destructive=True,
         restarts=True,
@@ -171,13 +108,14 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Ask the person to pick files",
         description=(
             "Open the native file picker on the person's desktop and return the paths they choose "
-            "(empty if they close it). Use it when you need the person to point at files." + _CONFIRM_NOTE
+            "(empty if they close it). Use it when you need the person to point at files." + CONFIRM_NOTE
         ),
         method="POST",
         path={"current": "/os/filesystem/files/pick", "v10": "/os/filesystem/files/pick", "seed": "/os/files/pick"},
         input_model=models.FilePickerInput,
         output_model=models.PickedPaths,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         consequence=(
             "A file picker window will open on your desktop; the files you choose are shared with the assistant."
@@ -188,7 +126,7 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Ask the person to pick folders",
         description=(
             "Open the native folder picker on the person's desktop and return the paths they choose "
-            "(empty if they close it)." + _CONFIRM_NOTE
+            "(empty if they close it)." + CONFIRM_NOTE
         ),
         method="POST",
         path={
@@ -199,6 +137,7 @@ CATALOG: tuple[Endpoint, ...] = (
         input_model=models.NoArguments,
         output_model=models.PickedPaths,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         consequence=(
             "A folder picker window will open on your desktop; the folders you choose are shared with the assistant."
@@ -209,13 +148,14 @@ CATALOG: tuple[Endpoint, ...] = (
         title="Sign in to Pieces",
         description=(
             "Start the Pieces sign-in flow: a browser window opens for the person to sign in. Returns who is "
-            "signed in afterwards (id, email, name, username; never keys or tokens)." + _CONFIRM_NOTE
+            "signed in afterwards (id, email, name, username; never keys or tokens)." + CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_in",
         input_model=models.NoArguments,
         output_model=models.UserIdentity,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="A browser window will open so you can sign in to your Pieces account.",
@@ -226,13 +166,14 @@ CATALOG: tuple[Endpoint, ...] = (
         description=(
             "Sign the person out of their Pieces account in PiecesOS. Cloud features stop until they sign in "
             "again. Afterwards nobody is signed in; the result lists the accounts PiecesOS still remembers on "
-            "this machine (signed out). Only when the person asked for it." + _CONFIRM_NOTE
+            "this machine (signed out). Only when the person asked for it." + CONFIRM_NOTE
         ),
         method="POST",
         path="/os/sign_out",
         input_model=models.NoArguments,
         output_model=models.SignedInUsers,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
@@ -244,17 +185,16 @@ CATALOG: tuple[Endpoint, ...] = (
         description=(
             "Link an identity provider (github, google-oauth2, gitlab, ...) to the signed-in Pieces account; "
             "the provider's authorisation page may open. Fails when nobody is signed in (use sign_into_os "
-            "first). Returns the user's identity with their linked providers." + _CONFIRM_NOTE
+            "first). Returns the user's identity with their linked providers." + CONFIRM_NOTE
         ),
         method="POST",
         path="/os/link_provider",
         input_model=models.LinkProviderInput,
         output_model=models.SignedInUser,
         risk=Risk.GUARDED,
+        toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="Your Pieces account will be linked to the identity provider you are about to authorise.",
     ),
 )
-
-BY_NAME: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in CATALOG}

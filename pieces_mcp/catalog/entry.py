@@ -1,0 +1,77 @@
+"""What one catalog entry says about its operation; the toolset modules fill in the entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+from pieces_mcp import models
+
+# The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
+# `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).
+# Newest first: the order a client tries them in when it does not yet know.
+Generation = Literal["current", "v10", "seed"]
+GENERATIONS: tuple[Generation, ...] = ("current", "v10", "seed")
+
+
+class Risk(str, Enum):
+    READ = "read"
+    # Side effects, or a window on the person's desktop: the person decides (see guard.py).
+    GUARDED = "guarded"
+
+
+class Wait(str, Enum):
+    ORDINARY = "ordinary"  # --timeout
+    INTERACTIVE = "interactive"  # --interactive-timeout: waits for a person at the desktop
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    title: str
+    description: str
+    method: Literal["GET", "POST"]
+    path: str | Mapping[Generation, str]
+    input_model: type[models.ToolInput]
+    output_model: type[models.Answer]
+    risk: Risk
+    # The named group (`--toolsets`) that offers this tool; the default list is the seed's `os` set.
+    toolset: str
+    wait: Wait
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False  # reaches beyond this machine (Pieces cloud, an identity provider)
+    restarts: bool = False  # PiecesOS goes away after answering; the call waits for it to come back
+    # A WebSocket operation: the body is the first message, the answer gathered from PiecesOS's messages.
+    websocket: bool = False
+    # What happens, in plain words, for the person asked to confirm a guarded call.
+    consequence: str = ""
+
+    def path_for(self, generation: Generation) -> str:
+        return self.path if isinstance(self.path, str) else self.path[generation]
+
+    @property
+    def moved_between_generations(self) -> bool:
+        return not isinstance(self.path, str)
+
+    @property
+    def guarded(self) -> bool:
+        return self.risk is Risk.GUARDED
+
+    def input_schema(self) -> dict[str, Any]:
+        return _tool_schema(self.input_model.model_json_schema())
+
+    def output_schema(self) -> dict[str, Any]:
+        return _tool_schema(self.output_model.model_json_schema(mode="serialization"))
+
+
+def _tool_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema as a tool shows it: the class name and docstring are for developers only."""
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return schema
+
+
+CONFIRM_NOTE = " A person may be asked to confirm first; if they decline, do not retry unless they ask."

@@ -1,0 +1,99 @@
+"""The `process` toolset: PiecesOS's own process and the applets it serves."""
+
+from __future__ import annotations
+
+from pieces_mcp import models, models_os
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+
+TOOLSET = "process"
+ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="os_terminate",
+        title="Quit PiecesOS",
+        description=(
+            "Quit PiecesOS. It stays off until the person starts it again (every Pieces tool stops working until "
+            "then). Only when the person asked for PiecesOS to quit." + CONFIRM_NOTE
+        ),
+        method="POST",
+        path="/os/terminate",
+        input_model=models.NoArguments,
+        output_model=models_os.Accepted,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        destructive=True,
+        idempotent=True,
+        consequence=(
+            "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
+            "is doing now is stopped."
+        ),
+    ),
+    Endpoint(
+        name="os_memory_optimize",
+        title="Free PiecesOS memory",
+        description=(
+            "Ask PiecesOS to free memory it does not need right now (caches, idle models). Work in progress is "
+            "kept." + CONFIRM_NOTE
+        ),
+        method="POST",
+        path="/os/memory/optimize",
+        input_model=models.NoArguments,
+        output_model=models_os.Accepted,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        idempotent=True,
+        consequence="PiecesOS will free memory it is not using now; it may be slower for a moment afterwards.",
+    ),
+    Endpoint(
+        name="os_applet_launch",
+        title="Launch a Pieces applet",
+        description=(
+            "Start one of the small Pieces apps PiecesOS serves (COPILOT, GLOBAL_SEARCH, ...), or find the one "
+            "already running; returns the loopback port it serves on." + CONFIRM_NOTE
+        ),
+        method="POST",
+        path="/os/applet/launch",
+        input_model=models_os.AppletInput,
+        output_model=models_os.ActiveApplet,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        idempotent=True,
+        consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop).",
+    ),
+    Endpoint(
+        name="os_applet_restart",
+        title="Restart a Pieces applet",
+        description=(
+            "Stop and start again one of the Pieces apps PiecesOS serves; returns the port it serves on "
+            "afterwards." + CONFIRM_NOTE
+        ),
+        method="POST",
+        path="/os/applet/restart",
+        input_model=models_os.AppletInput,
+        output_model=models_os.ActiveApplet,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        destructive=True,
+        consequence="The Pieces applet named below will be shut down and started again; its open window closes.",
+    ),
+    Endpoint(
+        name="os_applet_terminate",
+        title="Stop a Pieces applet",
+        description="Shut down one of the Pieces apps PiecesOS serves." + CONFIRM_NOTE,
+        method="POST",
+        path="/os/applet/terminate",
+        input_model=models_os.AppletInput,
+        output_model=models_os.Accepted,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        destructive=True,
+        idempotent=True,
+        consequence="The Pieces applet named below will be shut down; its open window closes.",
+    ),
+)

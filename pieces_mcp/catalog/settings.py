@@ -1,0 +1,45 @@
+"""The `settings` toolset: PiecesOS's own settings."""
+
+from __future__ import annotations
+
+from pieces_mcp import models, models_os
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+
+TOOLSET = "settings"
+ABOUT = "read and change PiecesOS's settings (today: start at login)"
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="os_settings_snapshot",
+        title="PiecesOS settings",
+        description=(
+            "Read PiecesOS's settings: autoboot (whether PiecesOS starts when the person logs in). Read-only; "
+            "the resource pieces-os://os_settings_stream follows changes live."
+        ),
+        method="GET",
+        path="/os/settings",
+        input_model=models.NoArguments,
+        output_model=models_os.OSSettings,
+        risk=Risk.READ,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        idempotent=True,
+    ),
+    Endpoint(
+        name="os_settings_update",
+        title="Change PiecesOS settings",
+        description=(
+            "Change PiecesOS's settings: autoboot (start PiecesOS when the person logs in). Returns the settings "
+            "afterwards. Only when the person asked for the change." + CONFIRM_NOTE
+        ),
+        method="POST",
+        path="/os/settings/update",
+        input_model=models_os.SettingsUpdateInput,
+        output_model=models_os.OSSettings,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.ORDINARY,
+        idempotent=True,
+        consequence="PiecesOS's settings will change as shown below (autoboot: start PiecesOS when you log in).",
+    ),
+)

@@ -1,0 +1,299 @@
+"""PiecesOS's WebSocket operations: reading a file as a stream, and following the live streams.
+
+WebSocket client: `websockets` (python-websockets, BSD). It is the most used and best kept Python
+WebSocket library (RFC 6455 with a test suite of its own, typed, releases every few months), its asyncio
+client runs on the event loop the MCP server already uses, and uvicorn serves the simulator's streams
+with it too, so one library covers both ends. `httpx-ws` would reuse our `httpx` pool, but it is one
+person's project on top of httpx's private transport layer.
+
+Nothing here knows MCP: the adapter turns `Feed` changes into resource notifications.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from pieces_mcp import __version__
+from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
+from pieces_mcp.errors import (
+    BadAnswerError,
+    BadStatusError,
+    ConnectionLostError,
+    NotRunningError,
+    PiecesError,
+    TimedOutError,
+    quote_detail,
+)
+from pieces_mcp.heartbeat import Progress
+from pieces_mcp.models import Answer, UpdateStatus
+from pieces_mcp.models_os import FileContents
+
+if TYPE_CHECKING:
+    from pieces_mcp.client import PiecesOS
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # as client.MAX_BODY_BYTES: no OS message should come near it
+FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0)  # between reconnections of a followed stream; the last repeats
+
+
+def ws_url(base_url: str, path: str) -> str:
+    return "ws" + base_url.removeprefix("http") + path
+
+
+async def open_stream(pieces: PiecesOS, path: str, what: str) -> ClientConnection:
+    """A WebSocket to PiecesOS at `path`, its failures mapped to the same errors as an HTTP call's."""
+    base_url = await pieces.locate()
+    try:
+        # proxy=None: as `trust_env=False` for HTTP, proxy variables must not route loopback traffic elsewhere.
+        return await connect(
+            ws_url(base_url, path),
+            proxy=None,
+            open_timeout=pieces.settings.timeout,
+            max_size=MAX_MESSAGE_BYTES,
+            user_agent_header=f"pieces-mcp/{__version__}",
+        )
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        detail = quote_detail(exc.response.body.decode("utf-8", "replace") if exc.response.body else "")
+        advice = "update PiecesOS" if status == 404 else "try again, and restart PiecesOS if it persists"
+        raise BadStatusError(
+            f"PiecesOS refused {what} with HTTP {status} ({detail or 'no detail'}); {advice}.", status
+        ) from None
+    except ConnectionRefusedError:
+        raise NotRunningError(f"PiecesOS is not running: nothing answered at {base_url}; start PiecesOS.") from None
+    except (OSError, InvalidHandshake):
+        raise ConnectionLostError(
+            f"The connection to PiecesOS closed before it answered {what}; it may be restarting: try again."
+        ) from None
+
+
+async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict[str, Any]:
+    """`os_filesystem_file_read_streamed`: send the read attempt, gather `OSFileStreamingRead` messages.
+
+    The vendor marks the operation "[WS]" and leaves the protocol undocumented; what is assumed here (and
+    nobody outside Pieces can confirm without a PiecesOS to try): the attempt is the first message, then each
+    message carries the next bytes in `bytes.raw` until `status` is COMPLETED, FAILED or CANCELED. Reading
+    stops once more than `FileContents.LIMIT` bytes arrived: closing the socket is the only way to cancel.
+    """
+    what = endpoint.name
+    raw: list[int] = []
+    last: dict[str, Any] = {}
+    websocket = await open_stream(pieces, endpoint.path_for("current"), what)
+    try:
+        await websocket.send(json.dumps(body))
+        async for message in websocket:
+            last = _decoded(message, what)
+            raw.extend((last.get("bytes") or {}).get("raw") or [])
+            if last.get("status") in FINISHED or len(raw) > FileContents.LIMIT:
+                break
+    except ConnectionClosed as closed:
+        reason = closed.rcvd.reason if closed.rcvd is not None else ""
+        raise BadStatusError(
+            f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
+            "check the path (absolute, a file, readable) and try again.",
+            500,
+        ) from None
+    finally:
+        await websocket.close()
+    if not last:
+        raise BadStatusError(
+            "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
+        )
+    if last.get("status") == "FAILED":
+        raise BadStatusError(
+            "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
+        )
+    return {**last, "bytes": {"raw": raw}}
+
+
+def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
+    try:
+        decoded = json.loads(message)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise BadAnswerError(
+            f"PiecesOS sent {what} a message that is not a JSON object; restart PiecesOS and try again."
+        )
+    return decoded
+
+
+DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
+# Ends a followed download a little before the call's own deadline, so the latest status is an answer.
+DEADLINE_MARGIN_S = 0.25
+
+
+async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progress: Progress | None) -> Answer:
+    """After `os_update_check`: while an update downloads, relay its percentage as progress; the latest status.
+
+    Follows PiecesOS's update stream ("it is recommended to use the stream instead of pulling", the vendor's
+    os_update_check_stream) until the update is no longer under way or the call's `limit` is nearly spent.
+    """
+    if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
+        return first
+    latest, reported = first, -1.0
+    stream = next(live for live in LIVE if live.name == "os_update_check_stream")
+    with anyio.move_on_after(max(0.0, limit - DEADLINE_MARGIN_S)):
+        websocket = await open_stream(pieces, stream.path, f"the {stream.name} stream")
+        try:
+            async for message in websocket:
+                try:
+                    latest = UpdateStatus.model_validate(_decoded(message, stream.name))
+                except (BadAnswerError, ValidationError):
+                    continue
+                # MCP progress must increase from one notification to the next: repeats are not reported.
+                if progress is not None and latest.percentage is not None and latest.percentage > reported:
+                    reported = float(latest.percentage)
+                    await progress(reported, f"Downloading the PiecesOS update: {latest.percentage}%")
+                if latest.status not in DOWNLOAD_UNDER_WAY:
+                    break
+        except ConnectionClosed:
+            pass  # PiecesOS went away (to install the update?): the latest status seen is the answer
+        finally:
+            with anyio.CancelScope(shield=True):
+                await websocket.close()
+    return latest
+
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+class Feed:
+    """Follows one live stream for one subscriber and calls `notify(uri)` when its state changes.
+
+    The first message only sets the baseline when the resource has no snapshot to compare with; repeated
+    identical messages are not changes. A dropped stream is reopened (PiecesOS restarting comes back).
+    """
+
+    def __init__(self, pieces: PiecesOS, resource: LiveResource, uri: str, notify: Notify) -> None:
+        self.pieces = pieces
+        self.resource = resource
+        self.uri = uri
+        self.notify = notify
+        self.known: dict[str, Any] | None = None
+        self.scope = anyio.CancelScope()
+
+    async def start(self, baseline: dict[str, Any] | None, task_group: TaskGroup) -> None:
+        """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`."""
+        self.known = self._fingerprint(baseline) if baseline is not None else None
+        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+        task_group.start_soon(self._follow, websocket)
+
+    @property
+    def what(self) -> str:
+        return f"the {self.resource.name} stream"
+
+    def stop(self) -> None:
+        self.scope.cancel()
+
+    def _fingerprint(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if key not in self.resource.not_a_change}
+
+    async def _follow(self, websocket: ClientConnection) -> None:
+        """Relay until stopped. It runs in the server's task group: nothing it meets may end the server."""
+        try:
+            await self._follow_until_stopped(websocket)
+        except Exception as exc:  # e.g. the subscriber's session closed under a notification
+            logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
+
+    async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
+        with self.scope:
+            failures = 0
+            while True:
+                try:
+                    await self._relay(websocket)
+                    failures = 0
+                except ConnectionClosed as exc:
+                    logger.info("The %s stream ended (%s); reopening it", self.resource.name, exc)
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await websocket.close()
+                while True:
+                    await anyio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)])
+                    failures += 1
+                    try:
+                        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+                        break
+                    except PiecesError:
+                        continue
+
+    async def _relay(self, websocket: ClientConnection) -> None:
+        async for message in websocket:
+            try:
+                state = self.resource.model.model_validate(_decoded(message, self.resource.name))
+            except (BadAnswerError, ValidationError):
+                logger.warning("The %s stream sent a message of an unexpected shape; ignored", self.resource.name)
+                continue
+            data = self._fingerprint(state.model_dump(mode="json", exclude_unset=True))
+            if data == self.known:
+                continue
+            first, self.known = self.known is None, data
+            if not first:
+                await self.notify(self.uri)
+
+
+async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
+    """A live resource's state now: its snapshot endpoint's answer, else the stream's first message."""
+    if resource.snapshot is not None:
+        endpoint = BY_NAME[resource.snapshot]
+        return await pieces.call(endpoint, endpoint.input_model())
+    what = f"the {resource.name} stream"
+    try:
+        with anyio.fail_after(pieces.settings.timeout):
+            websocket = await open_stream(pieces, resource.path, what)
+            try:
+                message = await websocket.recv()
+            finally:
+                await websocket.close()
+    except TimeoutError:
+        raise TimedOutError(
+            f"PiecesOS said nothing on {what} within {pieces.settings.timeout:g} s; try again."
+        ) from None
+    except ConnectionClosed:
+        raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    try:
+        return resource.model.model_validate(_decoded(message, what))
+    except ValidationError:
+        raise BadAnswerError(
+            f"PiecesOS sent {what} data of an unexpected shape; update PiecesOS and pieces-mcp."
+        ) from None
+
+
+class Subscriptions:
+    """The live feeds each subscriber (a session, or one 2026-07-28 listen stream) follows."""
+
+    def __init__(self, pieces: PiecesOS, task_group: TaskGroup) -> None:
+        self.pieces = pieces
+        self.task_group = task_group
+        self.feeds: dict[tuple[object, str], Feed] = {}
+
+    async def add(self, subscriber: object, resource: LiveResource, uri: str, notify: Notify) -> None:
+        """Follow `resource` for `subscriber`; returns once the stream is open. Raises a PiecesError if it cannot."""
+        if (subscriber, uri) in self.feeds:
+            return
+        baseline = None
+        if resource.snapshot is not None:
+            baseline = (await read_once(self.pieces, resource)).model_dump(mode="json", exclude_unset=True)
+        feed = Feed(self.pieces, resource, uri, notify)
+        await feed.start(baseline, self.task_group)
+        self.feeds[(subscriber, uri)] = feed
+
+    def remove(self, subscriber: object, uri: str) -> None:
+        feed = self.feeds.pop((subscriber, uri), None)
+        if feed is not None:
+            feed.stop()
+
+    def remove_all(self, subscriber: object) -> None:
+        for key in [key for key in self.feeds if key[0] == subscriber]:
+            self.feeds.pop(key).stop()

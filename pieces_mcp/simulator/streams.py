@@ -1,0 +1,138 @@
+"""PiecesOS's WebSocket operations, simulated: the settings, update and migration streams, and file reads.
+
+Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
+them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
+code changes in several places, so its stream watches it (every `UPDATE_POLL_S`) and sends what differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from pieces_mcp.catalog import BY_NAME, LIVE
+from pieces_mcp.simulator.more_behaviours import FILES_ENV, Unreadable, extras, read_under
+from pieces_mcp.simulator.state import Simulator
+
+UPDATE_POLL_S = 0.05
+PATHS = {live.name: live.path for live in LIVE}
+FILE_READ_PATH = BY_NAME["os_filesystem_file_read_streamed"].path_for("current")
+CHUNK = 64 * 1024
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Returns when the client closes (its messages, if any, are ignored)."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -> None:
+    """Run `produce` until it ends (PiecesOS went away) or the client leaves, whichever is first."""
+    await websocket.accept()
+    tasks = {asyncio.ensure_future(produce()), asyncio.ensure_future(_until_closed(websocket))}
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    with contextlib.suppress(RuntimeError):  # already closed by the client
+        await websocket.close()
+
+
+def stream_routes(sim: Simulator) -> list[BaseRoute]:
+    def pushed(kind: str, first: Callable[[], dict[str, Any]] | None) -> Callable[[WebSocket], Awaitable[None]]:
+        async def endpoint(websocket: WebSocket) -> None:
+            hub = extras(sim).hub
+            queue = hub.join(kind)
+
+            async def produce() -> None:
+                if first is not None:
+                    await websocket.send_json(first())
+                while (payload := await queue.get()) is not None:
+                    await websocket.send_json(payload)
+
+            try:
+                await _serve(websocket, produce)
+            finally:
+                hub.leave(kind, queue)
+
+        return endpoint
+
+    async def update_status(websocket: WebSocket) -> None:
+        hub = extras(sim).hub
+        closed = hub.join("update")  # only ever receives None: PiecesOS went away
+
+        async def produce() -> None:
+            # "This will first kick off the check. Then will stream the progress" (the vendor's os_update_check_stream).
+            sent = sim.state.check_for_update(sim.api)
+            await websocket.send_json(sent)
+            while closed.empty():
+                await asyncio.sleep(UPDATE_POLL_S)
+                answer = sim.state.check_for_update(sim.api)
+                if (answer["status"], answer.get("percentage")) != (sent["status"], sent.get("percentage")):
+                    await websocket.send_json(answer)
+                    sent = answer
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            hub.leave("update", closed)
+
+    async def file_read(websocket: WebSocket) -> None:
+        """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
+        await websocket.accept()
+        try:
+            attempt = await websocket.receive_json()
+        except (WebSocketDisconnect, ValueError, KeyError):
+            await websocket.close(1003, "The first message must be an OSFileStreamingReadAttempt.")
+            return
+        sim.record("WS", FILE_READ_PATH, attempt)  # so /_simulator/calls shows what was read
+        path = attempt.get("path") if isinstance(attempt, dict) else None
+        root = extras(sim).state.files_root
+        if not isinstance(path, str) or not path:
+            await websocket.close(1011, "'path' must be a string.")
+            return
+        if root is None:
+            await websocket.close(1011, f"This simulator serves no files: start it with {FILES_ENV}=<folder>.")
+            return
+        try:
+            data = await asyncio.to_thread(read_under, Path(root), path)
+        except Unreadable as problem:
+            await websocket.close(1011, str(problem)[:120])
+            return
+        stream_id = str(uuid.uuid4())
+        total = {"value": len(data), "readable": f"{len(data)} B"}
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # a reader may stop early by closing
+            for start in range(0, max(len(data), 1), CHUNK):
+                end = min(start + CHUNK, len(data))
+                await websocket.send_json(
+                    {
+                        "id": stream_id,
+                        "path": path,
+                        "status": "COMPLETED" if end >= len(data) else "IN-PROGRESS",
+                        "percentage": round(100 * end / len(data)) if data else 100,
+                        "bytes": {"raw": list(data[start:end])},
+                        "progress": {"total": total, "transferred": {"value": end, "readable": f"{end} B"}},
+                    }
+                )
+            await websocket.close()
+
+    # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
+    # the migration stream reports where it stands first, as a status stream does.
+    return [
+        WebSocketRoute(PATHS["os_settings_stream"], pushed("settings", None)),
+        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: extras(sim).state.migration)),
+        WebSocketRoute(PATHS["os_update_check_stream"], update_status),
+        WebSocketRoute(FILE_READ_PATH, file_read),
+    ]
