@@ -258,7 +258,7 @@ async def test_a_live_resource_reads_its_current_state(simulator: SimulatorProce
 async def test_update_check_can_follow_a_download_reporting_its_progress(
     simulator: SimulatorProcess, mode: str
 ) -> None:
-    simulator.state(update_status="DOWNLOADING")
+    simulator.state(update_status="DOWNLOADING", update_download_ms=60_000)  # it stays under way until told
     reported: list[tuple[float, str | None]] = []
     first_report = anyio.Event()
 
@@ -276,7 +276,9 @@ async def test_update_check_can_follow_a_download_reporting_its_progress(
             "os_update_check", {"follow_download": True}, progress_callback=on_progress
         )
     assert structured(result)["status"] == "READY_TO_RESTART"
-    assert reported[0] == (42.0, "Downloading the PiecesOS update: 42%")
+    progress, message = reported[0]
+    assert 0 <= progress < 100 and message == f"Downloading the PiecesOS update: {progress:.0f}%"
+    assert [value for value, _ in reported] == sorted({value for value, _ in reported})  # rising, no repeats
 
 
 async def test_update_check_without_following_answers_at_once(simulator: SimulatorProcess) -> None:
