@@ -2,6 +2,9 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+SERVER_NAME = "pieces-os"  # the server's name in MCP and its key in every client configuration
+LOOPBACK = "127.0.0.1"  # where PiecesOS listens, and the only address pieces-mcp serves HTTP on
+
 try:
     __version__ = version("pieces-mcp")
 except PackageNotFoundError:  # running from a source tree that was not installed

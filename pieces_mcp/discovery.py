@@ -16,9 +16,11 @@ from pathlib import Path
 import anyio
 import httpx
 
+from pieces_mcp import LOOPBACK
+
 PORT_RANGE = range(39300, 39334)
 LEGACY_PORTS = (1000, 5323)
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 # The vendor's own discovery uses 50 ms and 100 ms; a loaded machine needs a little more slack.
 CONNECT_PROBE_S = 0.25
 HEALTH_PROBE_S = 1.0

@@ -18,13 +18,14 @@ from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pieces_mcp import LOOPBACK
 from pieces_mcp.config import ConfigError
 from pieces_mcp.header_deadline import with_header_deadline
 from pieces_mcp.mcp_adapter import Runtime
 
 logger = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 PATH = "/mcp"
 # How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
 HEADER_TIMEOUT_S = 5.0

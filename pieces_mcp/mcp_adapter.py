@@ -27,7 +27,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Res
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import is_version_at_least
 
-from pieces_mcp import __version__
+from pieces_mcp import SERVER_NAME, __version__
 from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
@@ -39,7 +39,6 @@ from pieces_mcp.stdio import stdio_streams
 
 logger = logging.getLogger(__name__)
 
-SERVER_NAME = "pieces-os"
 RESOURCE_SCHEME = "pieces-os"
 # From this protocol revision on, a question to the person rides `input_required` round trips.
 ROUND_TRIP_ERA = "2026-07-28"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, SERVER_NAME, Format, config_path, describe_clients
+from pieces_mcp import SERVER_NAME
+from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, Format, config_path, describe_clients
 from pieces_mcp.install.errors import InstallError
 
 __all__ = [

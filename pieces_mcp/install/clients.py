@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-SERVER_NAME = "pieces-os"
+from pieces_mcp import SERVER_NAME
 
 
 class Format(Enum):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, SERVER_NAME, Client, Format, config_path
+from pieces_mcp import SERVER_NAME
+from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, Client, Format, config_path
 from pieces_mcp.install.entry import Merge, is_temporary, launch_command, merge_entry
 from pieces_mcp.install.errors import InstallError
 from pieces_mcp.install.files import backup, locked, read_text, refuse_read_only, write_atomic

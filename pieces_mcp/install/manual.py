@@ -13,7 +13,8 @@ import urllib.parse
 import webbrowser
 from typing import Any
 
-from pieces_mcp.install.clients import SERVER_NAME, Client
+from pieces_mcp import SERVER_NAME
+from pieces_mcp.install.clients import Client
 from pieces_mcp.install.json_file import dump_value
 
 
