@@ -12,6 +12,10 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 
 def main() -> None:
-    from pieces_mcp.cli import main as cli_main
+    try:
+        from pieces_mcp.cli import main as cli_main
 
-    raise SystemExit(cli_main())
+        code = cli_main()
+    except KeyboardInterrupt:  # a Ctrl-C that lands outside a command's own handling: no traceback
+        code = 130
+    raise SystemExit(code)

@@ -104,7 +104,7 @@ def test_serve_in_a_terminal_says_it_waits_for_a_client_and_stops_on_the_first_c
         terminal.read_until("Ctrl-C stops it.")
         assert b"waits for an MCP client on stdin" in terminal.screen
         terminal.type(b"\x03")
-        assert terminal.wait(timeout=5) == 0
+        assert terminal.wait(timeout=5) in (0, 130)  # stopped by that one Ctrl-C, not killed by the signal
     assert b"Traceback" not in terminal.screen
 
 
