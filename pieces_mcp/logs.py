@@ -32,4 +32,8 @@ def configure_logging(level: str) -> None:
     handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
     # httpx logs on the logger named "httpx" itself (httpx/_client.py), so a filter there sees each line.
-    logging.getLogger("httpx").addFilter(_RequestLinesAtDebug())
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.addFilter(_RequestLinesAtDebug())
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # Below DEBUG nothing of httpx's INFO is shown: skip even making the record, once per request.
+        httpx_logger.setLevel(logging.WARNING)

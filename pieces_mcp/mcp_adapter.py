@@ -367,7 +367,7 @@ def build_server(settings: Settings) -> Server[Runtime]:
             open_streams.discard(handler)
             ctx.lifespan_context.subscriptions.remove_all(handler)
 
-    return PiecesServer(
+    server = PiecesServer(
         SERVER_NAME,
         version=__version__,
         title="PiecesOS",
@@ -381,6 +381,10 @@ def build_server(settings: Settings) -> Server[Runtime]:
         on_unsubscribe_resource=unsubscribe,
         on_subscriptions_listen=listen,
     )
+    # The SDK wraps every message in an OpenTelemetry span by default (`Server.middleware`, documented there
+    # as the list to drop it from). pieces-mcp exports no traces, and the span cost ~5 % of a tool call.
+    server.middleware.clear()
+    return server
 
 
 async def run_stdio(server: Server[Runtime], stdin: BinaryIO, stdout: BinaryIO) -> None:
