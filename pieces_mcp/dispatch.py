@@ -92,6 +92,8 @@ class Dispatcher:
             self.audit.record(endpoint.name, verdict, outcome, started)
 
     async def _call(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
+        started = time.monotonic()
+
         async def call() -> Answer:
             return await self.pieces.call(endpoint, arguments)
 
@@ -100,8 +102,8 @@ class Dispatcher:
         else:
             answer = await with_heartbeat(call, progress, "the person at their desktop")
         if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
-            limit, _ = self.pieces.limit_for(endpoint)
-            answer = await follow_download(self.pieces, answer, limit, progress)
+            limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
+            answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
         return answer
 
     async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
