@@ -22,6 +22,14 @@ from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult, TextContent
 
 SERVER_COMMAND = [sys.executable, "-m", "pieces_mcp"]
+# The first request of an MCP session over Streamable HTTP, and the headers it must carry.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 @dataclass

@@ -124,7 +124,7 @@ def virtual_display() -> Iterator[str]:
         ready, _, _ = select.select([read_end], [], [], 30)
         number = os.read(read_end, 64).decode().strip() if ready else ""
         if not number.isdigit():
-            raise SystemExit("Xvfb did not start")
+            raise RuntimeError(f"Xvfb did not start (exit code {xvfb.poll()})")
         yield f":{number}"
     finally:
         os.close(read_end)

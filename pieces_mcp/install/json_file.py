@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pieces_mcp.install.errors import InstallError
+from pieces_mcp.install.tree import value_at
 
 _CLOSER_AHEAD = re.compile(r"[ \t\r\n]*[}\]]")
 
@@ -81,12 +82,7 @@ class JsonDocument:
         self.data = load(path, text)
 
     def get(self, keys: tuple[str, ...]) -> Any:
-        node: Any = self.data
-        for key in keys:
-            if not isinstance(node, Mapping) or key not in node:
-                return None
-            node = node[key]
-        return node
+        return value_at(self.data, keys)
 
     def set(self, keys: tuple[str, ...], value: Any) -> None:
         """Set the value at `keys`, making the objects on the way; other text is untouched."""

@@ -10,6 +10,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from pieces_mcp.install.errors import InstallError
+from pieces_mcp.install.tree import value_at
 
 
 class TomlDocument:
@@ -27,11 +28,7 @@ class TomlDocument:
         return tomlkit.dumps(self.doc)
 
     def get(self, keys: tuple[str, ...]) -> Any:
-        node: Any = self.doc
-        for key in keys:
-            if not isinstance(node, Mapping) or key not in node:
-                return None
-            node = node[key]
+        node = value_at(self.doc, keys)
         return node.unwrap() if hasattr(node, "unwrap") else node
 
     def set(self, keys: tuple[str, ...], value: Any) -> None:

@@ -15,6 +15,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from pieces_mcp.install.errors import InstallError
+from pieces_mcp.install.tree import value_at
 
 
 def _yaml(indent: int = 2, sequence: int = 2, offset: int = 0) -> YAML:
@@ -53,12 +54,7 @@ class YamlDocument:
         return out.getvalue()
 
     def get(self, keys: tuple[str, ...]) -> Any:
-        node: Any = self.data
-        for key in keys:
-            if not isinstance(node, Mapping) or key not in node:
-                return None
-            node = node[key]
-        return node
+        return value_at(self.data, keys)
 
     def set(self, keys: tuple[str, ...], value: Any) -> None:
         node: Any = self.data

@@ -17,7 +17,17 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support import SERVER_COMMAND, SimulatorProcess, serve, server_env, start_simulator, stop, structured
+from tests.support import (
+    INITIALIZE,
+    MCP_HEADERS,
+    SERVER_COMMAND,
+    SimulatorProcess,
+    serve,
+    server_env,
+    start_simulator,
+    stop,
+    structured,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -180,15 +190,6 @@ def http_server(simulator: SimulatorProcess) -> Iterator[tuple[str, str]]:
 
 def _after(line: str, marker: str) -> str:
     return line.split(marker, 1)[1].strip() if marker in line else ""
-
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def _post(url: str, headers: dict[str, str]) -> httpx.Response:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from mcp.client.context import ClientRequestContext
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from tests.support import Served, SimulatorProcess, serve, structured, text_of
+from tools.dialog_latency import virtual_display
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -70,24 +69,8 @@ class Screen:
 @pytest.fixture(scope="module")
 def screen() -> Iterator[Screen]:
     needed_programs()
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x640x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    try:
-        # Xvfb writes its display number once it accepts connections: the readiness signal.
-        ready, _, _ = select.select([read_end], [], [], 30)
-        number = os.read(read_end, 64).decode().strip() if ready else ""
-        assert number.isdigit(), f"Xvfb did not start (exit code {xvfb.poll()})"
-        yield Screen(f":{number}")
-    finally:
-        os.close(read_end)
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+    with virtual_display() as display:
+        yield Screen(display)
 
 
 async def gone(pid: int) -> None:

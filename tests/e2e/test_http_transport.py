@@ -16,17 +16,9 @@ import httpx
 import pytest
 
 from pieces_mcp.http_transport import HEADER_TIMEOUT_S
-from tests.support import SERVER_COMMAND, SimulatorProcess, server_env
+from tests.support import INITIALIZE, MCP_HEADERS, SERVER_COMMAND, SimulatorProcess, server_env
 
 pytestmark = pytest.mark.timeout(90)
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 @dataclass
