@@ -16,14 +16,13 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
+from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import Endpoint, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.live import follow_download
 from pieces_mcp.models import Answer, ToolInput
-from pieces_mcp.models_os import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 
@@ -67,22 +66,30 @@ class Dispatcher:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
             return failure(argument_problem(endpoint, exc))
-        verdict = await self.guard.decide(endpoint, validated, asker, progress)
+        # The call's one budget: the confirmation, the person at a picker and PiecesOS all draw on it (budget.py).
+        budget = Budget.for_call(endpoint.wait, self.pieces.settings)
+        verdict = await self.guard.decide(endpoint, validated, asker, progress, budget)
         if not endpoint.guarded:
-            return await self._run(endpoint, validated, progress)
+            return await self._run(endpoint, validated, progress, budget)
         started = time.monotonic()
         if not verdict.runs:
             self.audit.record(endpoint.name, verdict, "not run", started)
             return failure(verdict.reason)
-        return await self._run_audited(endpoint, validated, verdict, progress, started)
+        return await self._run_audited(endpoint, validated, verdict, progress, budget, started)
 
     async def _run_audited(
-        self, endpoint: Endpoint, arguments: ToolInput, verdict: Verdict, progress: Progress | None, started: float
+        self,
+        endpoint: Endpoint,
+        arguments: ToolInput,
+        verdict: Verdict,
+        progress: Progress | None,
+        budget: Budget,
+        started: float,
     ) -> ToolOutcome:
         """Run an allowed guarded call: exactly one audit line, however it ends (cancelled and crashed too)."""
         outcome = "failed"
         try:
-            result = await self._run(endpoint, arguments, progress)
+            result = await self._run(endpoint, arguments, progress, budget)
             outcome = result.audit
             return result
         except anyio.get_cancelled_exc_class():
@@ -91,24 +98,21 @@ class Dispatcher:
         finally:
             self.audit.record(endpoint.name, verdict, outcome, started)
 
-    async def _call(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
-        started = time.monotonic()
-
+    async def _call(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> Answer:
         async def call() -> Answer:
-            return await self.pieces.call(endpoint, arguments)
+            return await self.pieces.call(endpoint, arguments, budget, progress)
 
         if endpoint.wait is not Wait.INTERACTIVE:
-            answer = await call()
-        else:
-            answer = await with_heartbeat(call, progress, "the person at their desktop")
-        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
-            limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
-            answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
-        return answer
+            return await call()
+        return await with_heartbeat(call, progress, "the person at their desktop")
 
-    async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
+    async def _run(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> ToolOutcome:
         try:
-            answer = await self._call(endpoint, arguments, progress)
+            answer = await self._call(endpoint, arguments, progress, budget)
         except PiecesError as exc:
             status = f" {exc.status}" if isinstance(exc, BadStatusError) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")

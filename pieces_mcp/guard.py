@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.desktop import ask_on_desktop, assistant_words
@@ -131,24 +132,38 @@ class Guard:
     """Decides one guarded call: from the configuration, else by asking the person."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.policy = Policy(settings)
         self.mode = settings.confirm
-        self.timeout = settings.interactive_timeout
 
     async def decide(
-        self, endpoint: Endpoint, arguments: ToolInput, asker: Asker, progress: Progress | None = None
+        self,
+        endpoint: Endpoint,
+        arguments: ToolInput,
+        asker: Asker,
+        progress: Progress | None = None,
+        budget: Budget | None = None,
     ) -> Verdict:
+        """The verdict; asking the person draws on the call's `budget` (its sharing rule: `budget.py`)."""
         settled = self.policy.settled(endpoint)
         if settled is not None:
             return settled
+        budget = budget or Budget.for_call(endpoint.wait, self.settings)
+        verdict = await self._ask(endpoint, arguments, asker, progress, budget.for_confirmation())
+        budget.confirmed()
+        return verdict
+
+    async def _ask(
+        self, endpoint: Endpoint, arguments: ToolInput, asker: Asker, progress: Progress | None, patience: float
+    ) -> Verdict:
         if self.mode is ConfirmMode.DESKTOP or (self.mode is ConfirmMode.ELICIT and not asker.can_ask):
 
             async def ask() -> Verdict:
-                return await self._ask_on_desktop(endpoint, arguments, client_could_ask=asker.can_ask)
+                return await self._ask_on_desktop(endpoint, arguments, patience, client_could_ask=asker.can_ask)
 
             return await with_heartbeat(ask, progress, "the person to answer the dialog on their desktop")
         if asker.can_ask:
-            answer = await asker.ask(question(endpoint, arguments), self.timeout)
+            answer = await asker.ask(question(endpoint, arguments), patience)
             return self._from_client(endpoint, answer)
         return Verdict(
             Decision.NO_ELICITATION,
@@ -157,9 +172,11 @@ class Guard:
             f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
         )
 
-    async def _ask_on_desktop(self, endpoint: Endpoint, arguments: ToolInput, *, client_could_ask: bool) -> Verdict:
+    async def _ask_on_desktop(
+        self, endpoint: Endpoint, arguments: ToolInput, patience: float, *, client_could_ask: bool
+    ) -> Verdict:
         """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
-        outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), self.timeout)
+        outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), patience)
         if outcome.allowed:
             return Verdict(Decision.CONFIRMED, asked="desktop")
         if outcome.asked:
@@ -190,7 +207,8 @@ class Guard:
         if answer == "timeout":
             return Verdict(
                 Decision.DECLINED,
-                f"{endpoint.name} did not run: nobody answered the confirmation within {self.timeout:g} s; "
+                f"{endpoint.name} did not run: nobody answered the confirmation within "
+                f"{self.settings.interactive_timeout:g} s; "
                 "do not retry unless the person asks for it again.",
                 asked="client",
             )

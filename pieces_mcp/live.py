@@ -1,169 +1,38 @@
-"""PiecesOS's WebSocket operations: reading a file as a stream, and following the live streams.
+"""PiecesOS's live streams as resources: reading one once, and following one for a subscriber.
 
-WebSocket client: `websockets` (python-websockets, BSD). It is the most used and best kept Python
-WebSocket library (RFC 6455 with a test suite of its own, typed, releases every few months), its asyncio
-client runs on the event loop the MCP server already uses, and uvicorn serves the simulator's streams
-with it too, so one library covers both ends. `httpx-ws` would reuse our `httpx` pool, but it is one
-person's project on top of httpx's private transport layer.
-
+Reading and opening the streams is `exchanges.streams`'s; here is what a resource shows and when it changed.
 Nothing here knows MCP: the adapter turns `Feed` changes into resource notifications.
+
+Whether the settings and migration streams send a snapshot on connect the vendor never says (the update stream
+does); both must work. A read waits for the first message within the call's limit and answers "no status reported
+yet" (or the latest state a feed saw) when none comes. A feed compares each message with what a read showed when
+it subscribed, so a stream that is silent on connect has its first real change reported, not taken as a baseline.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import anyio
 from anyio.abc import TaskGroup
 from pydantic import ValidationError
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-from pieces_mcp import __version__
-from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
-from pieces_mcp.errors import (
-    BadAnswerError,
-    BadStatusError,
-    ConnectionLostError,
-    NotRunningError,
-    PiecesError,
-    TimedOutError,
-    quote_detail,
-)
-from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, UpdateStatus
-from pieces_mcp.models_os import FileContents
-
-if TYPE_CHECKING:
-    from pieces_mcp.client import PiecesOS
+from pieces_mcp.budget import Budget
+from pieces_mcp.catalog import BY_NAME, LiveResource, Wait
+from pieces_mcp.client import PiecesOS
+from pieces_mcp.errors import BadAnswerError, ConnectionLostError, PiecesError
+from pieces_mcp.exchanges.streams import decoded, open_stream
+from pieces_mcp.models import Answer
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # as client.MAX_BODY_BYTES: no OS message should come near it
-FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0)  # between reconnections of a followed stream; the last repeats
-
-
-def ws_url(base_url: str, path: str) -> str:
-    return "ws" + base_url.removeprefix("http") + path
-
-
-async def open_stream(pieces: PiecesOS, path: str, what: str) -> ClientConnection:
-    """A WebSocket to PiecesOS at `path`, its failures mapped to the same errors as an HTTP call's."""
-    base_url = await pieces.locate()
-    try:
-        # proxy=None: as `trust_env=False` for HTTP, proxy variables must not route loopback traffic elsewhere.
-        return await connect(
-            ws_url(base_url, path),
-            proxy=None,
-            open_timeout=pieces.settings.timeout,
-            max_size=MAX_MESSAGE_BYTES,
-            user_agent_header=f"pieces-mcp/{__version__}",
-        )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        detail = quote_detail(exc.response.body.decode("utf-8", "replace") if exc.response.body else "")
-        advice = "update PiecesOS" if status == 404 else "try again, and restart PiecesOS if it persists"
-        raise BadStatusError(
-            f"PiecesOS refused {what} with HTTP {status} ({detail or 'no detail'}); {advice}.", status
-        ) from None
-    except ConnectionRefusedError:
-        raise NotRunningError(f"PiecesOS is not running: nothing answered at {base_url}; start PiecesOS.") from None
-    except (OSError, InvalidHandshake):
-        raise ConnectionLostError(
-            f"The connection to PiecesOS closed before it answered {what}; it may be restarting: try again."
-        ) from None
-
-
-async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict[str, Any]:
-    """`os_filesystem_file_read_streamed`: send the read attempt, gather `OSFileStreamingRead` messages.
-
-    The vendor marks the operation "[WS]" and leaves the protocol undocumented; what is assumed here (and
-    nobody outside Pieces can confirm without a PiecesOS to try): the attempt is the first message, then each
-    message carries the next bytes in `bytes.raw` until `status` is COMPLETED, FAILED or CANCELED. Reading
-    stops once more than `FileContents.LIMIT` bytes arrived: closing the socket is the only way to cancel.
-    """
-    what = endpoint.name
-    raw: list[int] = []
-    last: dict[str, Any] = {}
-    websocket = await open_stream(pieces, endpoint.path_for("current"), what)
-    try:
-        await websocket.send(json.dumps(body))
-        async for message in websocket:
-            last = _decoded(message, what)
-            raw.extend((last.get("bytes") or {}).get("raw") or [])
-            if last.get("status") in FINISHED or len(raw) > FileContents.LIMIT:
-                break
-    except ConnectionClosed as closed:
-        reason = closed.rcvd.reason if closed.rcvd is not None else ""
-        raise BadStatusError(
-            f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
-            "check the path (absolute, a file, readable) and try again.",
-            500,
-        ) from None
-    finally:
-        await websocket.close()
-    if not last:
-        raise BadStatusError(
-            "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
-        )
-    if last.get("status") == "FAILED":
-        raise BadStatusError(
-            "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
-        )
-    return {**last, "bytes": {"raw": raw}}
-
-
-def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(message)
-    except ValueError:
-        decoded = None
-    if not isinstance(decoded, dict):
-        raise BadAnswerError(
-            f"PiecesOS sent {what} a message that is not a JSON object; restart PiecesOS and try again."
-        )
-    return decoded
-
-
-DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
-# Ends a followed download a little before the call's own deadline, so the latest status is an answer.
-DEADLINE_MARGIN_S = 0.25
-
-
-async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progress: Progress | None) -> Answer:
-    """After `os_update_check`: while an update downloads, relay its percentage as progress; the latest status.
-
-    Follows PiecesOS's update stream ("it is recommended to use the stream instead of pulling", the vendor's
-    os_update_check_stream) until the update is no longer under way or the call's `limit` is nearly spent.
-    """
-    if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
-        return first
-    latest, reported = first, -1.0
-    stream = next(live for live in LIVE if live.name == "os_update_check_stream")
-    with anyio.move_on_after(max(0.0, limit - DEADLINE_MARGIN_S)):
-        websocket = await open_stream(pieces, stream.path, f"the {stream.name} stream")
-        try:
-            async for message in websocket:
-                try:
-                    latest = UpdateStatus.model_validate(_decoded(message, stream.name))
-                except (BadAnswerError, ValidationError):
-                    continue
-                # MCP progress must increase from one notification to the next: repeats are not reported.
-                if progress is not None and latest.percentage is not None and latest.percentage > reported:
-                    reported = float(latest.percentage)
-                    await progress(reported, f"Downloading the PiecesOS update: {latest.percentage}%")
-                if latest.status not in DOWNLOAD_UNDER_WAY:
-                    break
-        except ConnectionClosed:
-            pass  # PiecesOS went away (to install the update?): the latest status seen is the answer
-        finally:
-            with anyio.CancelScope(shield=True):
-                await websocket.close()
-    return latest
+# A read of a stream that says nothing on connect answers a little before the call's limit.
+READ_MARGIN_S = 0.25
 
 
 Notify = Callable[[str], Awaitable[None]]
@@ -172,7 +41,8 @@ Notify = Callable[[str], Awaitable[None]]
 class Feed:
     """Follows one live stream for one subscriber and calls `notify(uri)` when its state changes.
 
-    The first message only sets the baseline when the resource has no snapshot to compare with; repeated
+    Each message is compared with the baseline, what a read showed when the subscription began (a stream's
+    snapshot on connect then equals it; a stream silent on connect has its first change reported); repeated
     identical messages are not changes. A dropped stream is reopened (PiecesOS restarting comes back).
     """
 
@@ -187,7 +57,7 @@ class Feed:
     async def start(self, baseline: dict[str, Any] | None, task_group: TaskGroup) -> None:
         """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`."""
         self.known = self._fingerprint(baseline) if baseline is not None else None
-        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+        websocket = await open_stream(self.pieces, self.resource.path, self.what, self.pieces.settings.timeout)
         task_group.start_soon(self._follow, websocket)
 
     @property
@@ -223,7 +93,9 @@ class Feed:
                     await anyio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)])
                     failures += 1
                     try:
-                        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+                        websocket = await open_stream(
+                            self.pieces, self.resource.path, self.what, self.pieces.settings.timeout
+                        )
                         break
                     except PiecesError:
                         continue
@@ -231,10 +103,11 @@ class Feed:
     async def _relay(self, websocket: ClientConnection) -> None:
         async for message in websocket:
             try:
-                state = self.resource.model.model_validate(_decoded(message, self.resource.name))
+                state = self.resource.model.model_validate(decoded(message, self.resource.name))
             except (BadAnswerError, ValidationError):
                 logger.warning("The %s stream sent a message of an unexpected shape; ignored", self.resource.name)
                 continue
+            self.pieces.reported[self.resource.name] = state
             data = self._fingerprint(state.model_dump(mode="json", exclude_unset=True))
             if data == self.known:
                 continue
@@ -243,27 +116,38 @@ class Feed:
                 await self.notify(self.uri)
 
 
+class NotReportedYet(Answer):
+    """What a read of a stream shows when PiecesOS has said nothing on it (it may send changes only)."""
+
+    reported: Literal[False] = False
+    note: str = "no status reported yet: PiecesOS has sent nothing on this stream since it was opened"
+
+
 async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
-    """A live resource's state now: its snapshot endpoint's answer, else the stream's first message."""
+    """A live resource's state now: its snapshot endpoint's answer, else the stream's first message.
+
+    A stream may say nothing until something changes: then, a little before the limit, the latest state a feed
+    saw on it, else `NotReportedYet`. Either way the read answers within --timeout.
+    """
     if resource.snapshot is not None:
         endpoint = BY_NAME[resource.snapshot]
         return await pieces.call(endpoint, endpoint.input_model())
     what = f"the {resource.name} stream"
-    try:
-        with anyio.fail_after(pieces.settings.timeout):
-            websocket = await open_stream(pieces, resource.path, what)
-            try:
+    budget = Budget.for_call(Wait.ORDINARY, pieces.settings)
+    message: str | bytes | None = None
+    with budget.bound(what):
+        websocket = await open_stream(pieces, resource.path, what, budget.remaining())
+        try:
+            with anyio.move_on_after(max(0.0, budget.remaining() - READ_MARGIN_S)):
                 message = await websocket.recv()
-            finally:
-                await websocket.close()
-    except TimeoutError:
-        raise TimedOutError(
-            f"PiecesOS said nothing on {what} within {pieces.settings.timeout:g} s; try again."
-        ) from None
-    except ConnectionClosed:
-        raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+        except ConnectionClosed:
+            raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+        finally:
+            await websocket.close()
+    if message is None:
+        return pieces.reported.get(resource.name) or NotReportedYet(reported=False, note=NotReportedYet().note)
     try:
-        return resource.model.model_validate(_decoded(message, what))
+        return resource.model.model_validate(decoded(message, what))
     except ValidationError:
         raise BadAnswerError(
             f"PiecesOS sent {what} data of an unexpected shape; update PiecesOS and pieces-mcp."
@@ -282,9 +166,8 @@ class Subscriptions:
         """Follow `resource` for `subscriber`; returns once the stream is open. Raises a PiecesError if it cannot."""
         if (subscriber, uri) in self.feeds:
             return
-        baseline = None
-        if resource.snapshot is not None:
-            baseline = (await read_once(self.pieces, resource)).model_dump(mode="json", exclude_unset=True)
+        # What a read shows now is the baseline: a stream silent on connect then has its first change reported.
+        baseline = (await read_once(self.pieces, resource)).model_dump(mode="json", exclude_unset=True)
         feed = Feed(self.pieces, resource, uri, notify)
         await feed.start(baseline, self.task_group)
         self.feeds[(subscriber, uri)] = feed

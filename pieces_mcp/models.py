@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from pieces_mcp.redact import display_url, drop_secrets, is_secret_key
 
@@ -275,11 +275,20 @@ class UpdateStatus(Answer):
     status_raw: str | None = Field(default=None, description=_RAW_HELP)
     percentage: Number | None = None
     updated: GroupedTimestamp | None = None
+    # Said beside the data, not in it: e.g. that this PiecesOS cannot report a download's progress.
+    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _unknown_status(cls, data: Any) -> Any:
         return _keep_raw(data, "status", UpdatingStatusValue)
+
+    def with_note(self, note: str) -> UpdateStatus:
+        self._notes.append(note)
+        return self
+
+    def notes(self) -> list[str]:
+        return list(self._notes)
 
 
 class PickedPaths(Answer):
@@ -301,7 +310,7 @@ class PickedPaths(Answer):
 
 
 class RestartOutcome(Answer):
-    """`os_restart` answers 204; the tool then waits for PiecesOS to come back."""
+    """`os_restart` answers 204; the tool then waits for PiecesOS to come back, and reads who is signed in."""
 
     restarted: bool = Field(description="PiecesOS accepted the restart.")
     back_online: bool = Field(description="PiecesOS answered its health check again within the restart's bound (60 s).")
@@ -309,6 +318,47 @@ class RestartOutcome(Answer):
     base_url: Annotated[str | None, AfterValidator(lambda url: url and display_url(url))] = Field(
         description="Where PiecesOS answers after the restart."
     )
+    signed_in_before: bool | None = Field(
+        default=None, description="Whether someone was signed in to Pieces before the restart; null when unknown."
+    )
+    signed_in_after: bool | None = Field(
+        default=None,
+        description="Whether someone is signed in after it; null when PiecesOS did not come back or cannot say.",
+    )
+
+    def notes(self) -> list[str]:
+        said = []
+        if not self.back_online:
+            # PiecesOS may not come back by itself after an update (pieces-app/support#449); the vendor CLI then
+            # opens pieces://launch, which is what open_pieces_os does.
+            said.append(
+                "PiecesOS did not come back within the restart's bound: start it with open_pieces_os "
+                "(or the Pieces desktop app), then try again."
+            )
+        if self.signed_in_before and self.signed_in_after is False:
+            # Updates have signed people out (pieces-app/support#1001, #685).
+            said.append("The restart signed the person out of Pieces: they can sign in again with sign_into_os.")
+        return said
+
+
+class LaunchOutcome(Answer):
+    """`open_pieces_os`: whether PiecesOS answers after `pieces://launch` was opened, and which version came up."""
+
+    already_running: bool = Field(description="PiecesOS was answering already, so nothing was opened.")
+    running: bool = Field(description="PiecesOS answers its health check (within the launch's bound, 60 s).")
+    version: str | None = Field(default=None, description="The version PiecesOS reports; null when it is not up.")
+    base_url: Annotated[str | None, AfterValidator(lambda url: url and display_url(url))] = Field(
+        default=None, description="Where PiecesOS answers."
+    )
+    waited_ms: int = Field(description="How long PiecesOS took to answer after pieces://launch was opened.")
+
+    def notes(self) -> list[str]:
+        if self.running:
+            return []
+        return [
+            "PiecesOS did not answer in time after pieces://launch was opened: it may still be starting (try "
+            "os_device_information in a moment), or it is not installed (https://pieces.app)."
+        ]
 
 
 class Identity(Answer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
 
 TOOLSET = "files"
 ABOUT = "check a path, open a file or a web link on the desktop, read a file's contents"
@@ -74,7 +74,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
-        websocket=True,  # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path
+        # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path
+        exchange=Exchange.STREAMED_READ,
         consequence=(
             "The contents of the file named below (up to "
             f"{models_os.FileContents.LIMIT // 1000} KB) will be handed to your AI assistant and its provider."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
 
 TOOLSET = "os"
 ABOUT = "the seed's ten: device, permissions, updates, restart, pickers, sign-in and providers"
@@ -63,6 +63,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
+        exchange=Exchange.FOLLOWED_DOWNLOAD,
     ),
     Endpoint(
         name="os_permissions_request",
@@ -87,7 +88,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         title="Restart PiecesOS",
         description=(
             "Restart PiecesOS (also how a downloaded update is installed). Waits until PiecesOS answers "
-            "again and reports how long it was down. Only when the person asked for a restart." + CONFIRM_NOTE
+            "again and reports how long it was down, or that it did not come back (then open_pieces_os starts "
+            "it), and whether the person is still signed in. Only when the person asked for a restart." + CONFIRM_NOTE
         ),
         method="GET",
         path="/os/restart",
@@ -95,9 +97,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         output_model=models.RestartOutcome,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
-        wait=Wait.ORDINARY,
+        wait=Wait.COMEBACK,
         destructive=True,
-        restarts=True,
+        exchange=Exchange.RESTART,
         consequence=(
             "PiecesOS will restart: the Pieces apps connected to it lose it for a few seconds, and anything "
             "it is doing now is interrupted."

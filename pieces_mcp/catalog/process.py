@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
 
 TOOLSET = "process"
-ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
+ABOUT = "quit and start PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -29,6 +29,27 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
             "is doing now is stopped."
         ),
+    ),
+    Endpoint(
+        # The vendor wrapper's own name (pieces-os-client-sdk-for-python, wrapper/client.py
+        # `PiecesClient.open_pieces_os`): not a PiecesOS endpoint but the OS opening `pieces://launch`.
+        name="open_pieces_os",
+        title="Start PiecesOS",
+        description=(
+            "Start PiecesOS when it is not running (after os_terminate, or when another tool says it is not "
+            "running), as the Pieces apps do: opens pieces://launch on this machine, waits until PiecesOS answers "
+            "and reports the version that came up. Nothing is opened when it already runs." + CONFIRM_NOTE
+        ),
+        method="GET",
+        path="pieces://launch",
+        input_model=models.NoArguments,
+        output_model=models.LaunchOutcome,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.COMEBACK,
+        idempotent=True,
+        exchange=Exchange.LAUNCH,
+        consequence="PiecesOS will be started on this computer (the Pieces app may open a window).",
     ),
     Endpoint(
         name="os_memory_optimize",

@@ -38,13 +38,15 @@ def create_app(api: Generation = "current") -> Starlette:
     """A simulated PiecesOS of generation `api`, with fresh state."""
     if api not in GENERATIONS:
         raise ValueError(f"api must be one of {GENERATIONS}, not {api!r}")
-    missing = sorted(endpoint.name for endpoint in CATALOG if endpoint.name not in BEHAVIOURS)
+    # `open_pieces_os` is the OS opening pieces://launch, not a PiecesOS route: tests give it a fake URL opener.
+    served = [endpoint for endpoint in CATALOG if endpoint.served_over_http]
+    missing = sorted(endpoint.name for endpoint in served if endpoint.name not in BEHAVIOURS)
     if missing:
         raise RuntimeError(f"the simulator has no behaviour for catalog endpoints: {', '.join(missing)}")
     sim = Simulator(api)
     routes: list[BaseRoute] = [
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
-        for endpoint in CATALOG
+        for endpoint in served
     ]
     routes += _well_known_routes(sim)
     routes += control_routes(sim) + more_control_routes(sim) + stream_routes(sim)

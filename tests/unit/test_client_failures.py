@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from pieces_mcp import client as client_module
+from pieces_mcp import discovery
 from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
@@ -70,7 +70,7 @@ async def test_not_answering_looks_for_piecesos_again(
             raise failure("simulated", request=request)
         return httpx.Response(200, json={"name": "moved"})
 
-    monkeypatch.setattr(client_module.discovery, "discover", discover)
+    monkeypatch.setattr(discovery, "discover", discover)
     answer = await pieces_with(handler, base_url=None).call(DEVICE, NoArguments())
     assert isinstance(answer, DeviceInformation) and answer.name == "moved"
     assert looked == [gone, moved]

@@ -39,5 +39,5 @@ def test_annotations_agree_with_the_risk_class(endpoint: Endpoint) -> None:
     guarded = {"os_restart", "sign_out_of_os", "sign_into_os", "link_provider", "os_permissions_request"}
     guarded |= {"pick_files", "pick_folders", "os_terminate", "os_settings_update", "os_filesystem_file_open"}
     guarded |= {"os_browser_url_open", "os_applet_launch", "os_applet_restart", "os_applet_terminate"}
-    guarded |= {"os_memory_optimize", "os_nano_models_prepare", "os_filesystem_file_read_streamed"}
+    guarded |= {"os_memory_optimize", "os_nano_models_prepare", "os_filesystem_file_read_streamed", "open_pieces_os"}
     assert endpoint.guarded is (endpoint.name in guarded)
