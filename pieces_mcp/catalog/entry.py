@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from pieces_mcp import models
+from pieces_mcp.models import os_tools as models
 
 # The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
 # `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).

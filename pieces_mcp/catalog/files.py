@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models_os
 from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.models import files as models_os
 
 TOOLSET = "files"
 ABOUT = "check a path, open a file or a web link on the desktop, read a file's contents"

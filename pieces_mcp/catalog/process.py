@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models, models_os
 from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.models import files as models_os
+from pieces_mcp.models import os_tools as models
 
 TOOLSET = "process"
 ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pieces_mcp import models, models_os
+from pieces_mcp.models import files as models_os
+from pieces_mcp.models import os_tools as models
 
 
 @dataclass(frozen=True)

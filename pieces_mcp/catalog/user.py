@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models
 from pieces_mcp.catalog.entry import Endpoint, Risk, Wait
+from pieces_mcp.models import os_tools as models
 
 TOOLSET = "user"
 ABOUT = "who is signed in to Pieces (identity fields only)"

@@ -14,17 +14,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.behaviours import BEHAVIOURS as SEED_BEHAVIOURS
-from pieces_mcp.simulator.behaviours import Behaviour, decode_body
+from pieces_mcp.simulator.behaviours import BEHAVIOURS
+from pieces_mcp.simulator.behaviours.os_tools import Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
 from pieces_mcp.simulator.fault_answers import drop_connection, send_fault_answer
-from pieces_mcp.simulator.more_behaviours import MORE_BEHAVIOURS
 from pieces_mcp.simulator.more_control import Terminated, more_control_routes
 from pieces_mcp.simulator.state import Simulator
 from pieces_mcp.simulator.streams import stream_routes
 
 OS_PREFIX = "/os/"
-BEHAVIOURS = {**SEED_BEHAVIOURS, **MORE_BEHAVIOURS}
 
 
 def simulator_of(app: Starlette) -> Simulator:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pieces_mcp.simulator.more_behaviours import reset_more
+from pieces_mcp.simulator.behaviours.files import reset_more
 from pieces_mcp.simulator.state import ControlError, FaultSpec, Simulator, StatePatch, parse_control
 
 CONTROL_PREFIX = "/_simulator/"

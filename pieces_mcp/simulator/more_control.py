@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pieces_mcp.simulator.behaviours.files import MIGRATION_STATUSES, extras
 from pieces_mcp.simulator.control import CONTROL_PREFIX
 from pieces_mcp.simulator.fault_answers import drop_connection
-from pieces_mcp.simulator.more_behaviours import MIGRATION_STATUSES, extras
 from pieces_mcp.simulator.state import Simulator
 
 

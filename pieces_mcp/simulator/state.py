@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pieces_mcp.catalog import Generation
-from pieces_mcp.models import UpdatingStatusValue
+from pieces_mcp.models.os_tools import UpdatingStatusValue
 from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pieces_mcp.catalog import BY_NAME, LIVE
-from pieces_mcp.simulator.more_behaviours import FILES_ENV, Unreadable, extras, read_under
+from pieces_mcp.simulator.behaviours.files import FILES_ENV, Unreadable, extras, read_under
 from pieces_mcp.simulator.state import Simulator
 
 UPDATE_POLL_S = 0.05

@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from pieces_mcp.catalog import CATALOG
-from pieces_mcp.models_os import FileContents
+from pieces_mcp.models.files import FileContents
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, structured, text_of
 

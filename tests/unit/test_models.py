@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pieces_mcp import models
+from pieces_mcp.models import os_tools as models
 
 
 def test_unknown_enum_values_read_as_unknown_with_the_raw_text_beside() -> None:

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from pieces_mcp.models import ProviderTypeValue
+from pieces_mcp.models.os_tools import ProviderTypeValue
 from pieces_mcp.simulator import generations, profiles
 from pieces_mcp.simulator.state import Simulator
 

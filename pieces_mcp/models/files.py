@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from pieces_mcp.models import Answer, EmptyBodyInput, Number, ToolInput, lenient
+from pieces_mcp.models.os_tools import Answer, EmptyBodyInput, Number, ToolInput, lenient
 
 # `OSAppletEnum` without its UNKNOWN and placeholder members: what a person can launch.
 AppletName = Literal[

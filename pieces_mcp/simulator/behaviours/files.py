@@ -20,9 +20,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from pieces_mcp.models_os import AppletName, MigrationStatusValue
+from pieces_mcp.models.files import AppletName, MigrationStatusValue
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.behaviours import Behaviour, decode_body
+from pieces_mcp.simulator.behaviours.os_tools import Behaviour, decode_body
 from pieces_mcp.simulator.state import Simulator
 
 # The folder file reads are served from, when the simulator is started with it; none by default.
