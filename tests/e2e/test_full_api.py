@@ -57,7 +57,7 @@ def give_files(simulator: SimulatorProcess, folder: Path) -> Path:
 
 
 def more_state(simulator: SimulatorProcess) -> dict[str, Any]:
-    state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/more", timeout=5).json()
+    state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/state", timeout=5).json()
     return state
 
 

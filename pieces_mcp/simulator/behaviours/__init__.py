@@ -1,6 +1,16 @@
-"""What each OS endpoint does in the simulator, one module per toolset beside the catalog's."""
+"""What each catalog operation does in the simulator, one module per toolset beside the catalog's.
 
-from pieces_mcp.simulator.behaviours.files import MORE_BEHAVIOURS
-from pieces_mcp.simulator.behaviours.os_tools import BEHAVIOURS as SEED_BEHAVIOURS
+`create_app` refuses to start if a catalog entry has no behaviour here, so adding an endpoint to the
+catalog without teaching the simulator fails loudly.
+"""
 
-BEHAVIOURS = {**SEED_BEHAVIOURS, **MORE_BEHAVIOURS}
+from collections.abc import Mapping
+
+from pieces_mcp.simulator.behaviours import files, local_models, os_tools, process, settings, user
+from pieces_mcp.simulator.behaviours.base import Behaviour
+
+BEHAVIOURS: Mapping[str, Behaviour] = {
+    name: behaviour
+    for module in (os_tools, files, settings, process, local_models, user)
+    for name, behaviour in module.BEHAVIOURS.items()
+}
