@@ -10,7 +10,7 @@ from pieces_mcp.config import Settings
 from pieces_mcp.exchanges import EXCHANGES, Call, Connection, http_client
 from pieces_mcp.exchanges.translate import MAX_BODY_BYTES
 from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.models.base import Answer, ToolInput
 
 __all__ = ["MAX_BODY_BYTES", "PiecesOS", "http_client"]
 

@@ -22,7 +22,7 @@ from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.models.base import Answer, ToolInput
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from pieces_mcp.catalog import BY_NAME, LiveResource, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadAnswerError, ConnectionLostError, PiecesError
 from pieces_mcp.exchanges.streams import decoded, open_stream
-from pieces_mcp.models import Answer
+from pieces_mcp.models.base import Answer
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Exchange, Models, Risk, Wait
+
+PROCESS_MODELS = Models("pieces_mcp.models.process")
 
 TOOLSET = "process"
 ABOUT = "quit and start PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
@@ -18,8 +19,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/terminate",
-        input_model=models.NoArguments,
-        output_model=models_os.Accepted,
+        arguments=BASE_MODELS.NoArguments,
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -42,8 +43,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="GET",
         path="pieces://launch",
-        input_model=models.NoArguments,
-        output_model=models.LaunchOutcome,
+        arguments=BASE_MODELS.NoArguments,
+        answer=PROCESS_MODELS.LaunchOutcome,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.COMEBACK,
@@ -60,8 +61,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/memory/optimize",
-        input_model=models.NoArguments,
-        output_model=models_os.Accepted,
+        arguments=BASE_MODELS.NoArguments,
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -77,8 +78,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/applet/launch",
-        input_model=models_os.AppletInput,
-        output_model=models_os.ActiveApplet,
+        arguments=PROCESS_MODELS.AppletInput,
+        answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -94,8 +95,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/applet/restart",
-        input_model=models_os.AppletInput,
-        output_model=models_os.ActiveApplet,
+        arguments=PROCESS_MODELS.AppletInput,
+        answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -108,8 +109,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         description="Shut down one of the Pieces apps PiecesOS serves." + CONFIRM_NOTE,
         method="POST",
         path="/os/applet/terminate",
-        input_model=models_os.AppletInput,
-        output_model=models_os.Accepted,
+        arguments=PROCESS_MODELS.AppletInput,
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,

@@ -12,7 +12,8 @@ from pieces_mcp.errors import BadAnswerError, BadStatusError
 from pieces_mcp.exchanges.connection import Connection
 from pieces_mcp.exchanges.streams import decoded, open_stream
 from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, UpdateStatus
+from pieces_mcp.models.base import Answer
+from pieces_mcp.models.os_tools import UpdateStatus
 
 DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
 # Ends a followed download a little before the call's own deadline, so the latest status is an answer.

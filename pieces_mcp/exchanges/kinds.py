@@ -25,8 +25,8 @@ from pieces_mcp.exchanges.download import follow_download
 from pieces_mcp.exchanges.launch import open_launch_url
 from pieces_mcp.exchanges.streams import read_streamed
 from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, ToolInput
-from pieces_mcp.models_os import UpdateCheckInput
+from pieces_mcp.models.base import Answer, ToolInput
+from pieces_mcp.models.os_tools import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from pieces_mcp import __version__
 from pieces_mcp.budget import Budget
+from pieces_mcp.catalog.files import READ_LIMIT_BYTES
 from pieces_mcp.errors import BadAnswerError, BadStatusError, quote_detail
 from pieces_mcp.exchanges.connection import Connection
 from pieces_mcp.exchanges.translate import MAX_BODY_BYTES, TRANSLATED, translated
@@ -68,8 +69,6 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
     message carries the next bytes in `bytes.raw` until `status` is COMPLETED, FAILED or CANCELED. Reading
     stops once more than the file answer's limit arrived: closing the socket is the only way to cancel.
     """
-    from pieces_mcp.models_os import FileContents
-
     raw: list[int] = []
     last: dict[str, Any] = {}
     websocket = await open_stream(connection, path, what, budget.remaining())
@@ -78,7 +77,7 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
         async for message in websocket:
             last = decoded(message, what)
             raw.extend((last.get("bytes") or {}).get("raw") or [])
-            if last.get("status") in FINISHED or len(raw) > FileContents.LIMIT:
+            if last.get("status") in FINISHED or len(raw) > READ_LIMIT_BYTES:
                 break
     except ConnectionClosed as closed:
         reason = closed.rcvd.reason if closed.rcvd is not None else ""

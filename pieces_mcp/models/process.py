@@ -1,0 +1,76 @@
+"""The `process` toolset's models: the Pieces applets PiecesOS serves (quitting and freeing memory answer nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field
+
+from pieces_mcp.models.base import Answer, ToolInput, lenient
+from pieces_mcp.redact import display_url
+
+# `OSAppletEnum` without its UNKNOWN and placeholder members: what a person can launch.
+AppletName = Literal[
+    "COPILOT",
+    "PIECES_OS_TOOLBAR",
+    "WORKSTREAM_SUGGESTIONS",
+    "SAVED_MATERIALS",
+    "WORKFLOW_ACTIVITY",
+    "WORKSTREAM_ACTIVITY",
+    "GLOBAL_SEARCH",
+    "PIECES_SUITE_SETTINGS_AND_INTEGRATIONS_MANAGER",
+    "CAPTURED_CONTEXT",
+    "UPDATES_AND_UPCOMING",
+    "NOTIFICATIONS_MANAGER",
+    "SHAREBLE_LINK_VIEWER",
+]
+
+AppletValue = Literal["UNKNOWN_APPLET_MODULE", AppletName]
+
+Applet = Annotated[AppletValue, lenient(AppletValue)]
+
+
+class AppletInput(ToolInput):
+    """`InactiveOSServerApplet` (launch, restart) and `TerminatingOSServerApplet` (terminate)."""
+
+    type: AppletName = Field(description="Which Pieces applet (a small app PiecesOS serves) to act on.")
+
+    def body(self) -> Any:
+        return {"type": self.type}
+
+
+class AppletHandler(Answer):
+    """`AppletServingHandlerType`."""
+
+    type: str
+    version: str | None = None
+    isAsset: bool | None = None
+    isFolder: bool | None = None
+
+
+class ActiveApplet(Answer):
+    """`ActiveOSServerApplet`: where the applet now serves."""
+
+    type: Applet
+    port: int = Field(description="The loopback port the applet serves on.")
+    handler: AppletHandler | None = None
+
+
+class LaunchOutcome(Answer):
+    """`open_pieces_os`: whether PiecesOS answers after `pieces://launch` was opened, and which version came up."""
+
+    already_running: bool = Field(description="PiecesOS was answering already, so nothing was opened.")
+    running: bool = Field(description="PiecesOS answers its health check (within the launch's bound, 60 s).")
+    version: str | None = Field(default=None, description="The version PiecesOS reports; null when it is not up.")
+    base_url: Annotated[str | None, AfterValidator(lambda url: url and display_url(url))] = Field(
+        default=None, description="Where PiecesOS answers."
+    )
+    waited_ms: int = Field(description="How long PiecesOS took to answer after pieces://launch was opened.")
+
+    def notes(self) -> list[str]:
+        if self.running:
+            return []
+        return [
+            "PiecesOS did not answer in time after pieces://launch was opened: it may still be starting (try "
+            "os_device_information in a moment), or it is not installed (https://pieces.app)."
+        ]
