@@ -88,10 +88,11 @@ def _loggable(raw: bytes) -> Any:
 
 
 class Terminated:
-    """After `os_terminate`, PiecesOS is gone until `/_simulator/launch`: every other request goes unanswered.
+    """After `os_terminate`, PiecesOS is gone until it is launched: every other request goes unanswered.
 
-    The listening socket stays open (the control API shares it), so a terminated PiecesOS shows as connections
-    closed without an answer rather than refused: health checks fail and discovery finds nothing.
+    Served on a socket, a terminated PiecesOS closes it (`server.py`): connections are refused. The app alone
+    (in-process tests) has no socket to close, so there it answers nothing but the control API, whose
+    `/_simulator/launch` brings it back.
     """
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:

@@ -8,7 +8,8 @@
 | `POST /_simulator/state`     | merge a partial state (see `StatePatch`); 400 on an unknown key   |
 | `GET  /_simulator/faults`    | the faults still waiting, with how many uses remain               |
 | `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
-| `POST /_simulator/launch`    | PiecesOS starts again after `os_terminate`                        |
+| `POST /_simulator/launch`    | the app alone: PiecesOS starts again after `os_terminate` (served |
+|                              | on a socket, a quit PiecesOS refuses connections: see server.py)  |
 | `POST /_simulator/files`     | `{"root": "/dir" or null}`: where file reads are served from      |
 | `POST /_simulator/migration` | merge `status`, `overallProgressPercentage`, `activeMigrations`   |
 |                              | into the migration status (pushed on its stream)                  |

@@ -51,14 +51,14 @@ async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -
 
 
 def stream_routes(sim: Simulator) -> list[BaseRoute]:
-    def pushed(kind: str, first: Callable[[], dict[str, Any]] | None) -> Callable[[WebSocket], Awaitable[None]]:
+    def pushed(kind: str, stream: str, now: Callable[[], dict[str, Any]]) -> Callable[[WebSocket], Awaitable[None]]:
         async def endpoint(websocket: WebSocket) -> None:
             hub = sim.hub
             queue = hub.join(kind)
 
             async def produce() -> None:
-                if first is not None:
-                    await websocket.send_json(first())
+                if sim.state.snapshot_on_connect.get(stream, False):
+                    await websocket.send_json(now())
                 while (payload := await queue.get()) is not None:
                     await websocket.send_json(payload)
 
@@ -128,11 +128,16 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
                 )
             await websocket.close()
 
-    # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
-    # the migration stream reports where it stands first, as a status stream does.
+    # Whether the settings and migration streams send the current state on connect the vendor never says (only
+    # "will emit a change on the update of the OSSettings"): `snapshot_on_connect` chooses, per stream.
     return [
-        WebSocketRoute(PATHS["os_settings_stream"], pushed("settings", None)),
-        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
+        WebSocketRoute(
+            PATHS["os_settings_stream"], pushed("settings", "os_settings_stream", lambda: sim.state.settings())
+        ),
+        WebSocketRoute(
+            PATHS["stream_os_migration_status"],
+            pushed("migration", "stream_os_migration_status", lambda: sim.state.migration),
+        ),
         WebSocketRoute(PATHS["os_update_check_stream"], update_status),
         WebSocketRoute(FILE_READ_PATH, file_read),
     ]

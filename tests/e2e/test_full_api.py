@@ -46,6 +46,7 @@ def arguments_for(folder: Path) -> dict[str, dict[str, Any]]:
         "os_applet_terminate": {"type": "COPILOT"},
         "os_nano_models_prepare": {},
         "user_snapshot": {},
+        "open_pieces_os": {},  # PiecesOS runs: nothing is opened
         "os_terminate": {},
     }
 
@@ -71,7 +72,7 @@ async def test_the_default_list_is_the_seeds_ten_and_all_lists_every_tool(simula
     async with serve(simulator.url, args=("--toolsets", "all")) as served:
         every = [tool.name for tool in (await served.client.list_tools()).tools]
     assert default == [endpoint.name for endpoint in CATALOG if endpoint.toolset == "os"]
-    assert every == [endpoint.name for endpoint in CATALOG] and len(every) == 23
+    assert every == [endpoint.name for endpoint in CATALOG] and len(every) == 24
 
 
 @pytest.mark.parametrize("mode", ERAS)
@@ -159,9 +160,10 @@ async def test_after_terminate_piecesos_is_gone_until_it_is_started_again(simula
     async with serve(simulator.url, **ALLOW_ALL) as served:
         assert structured(await served.client.call_tool("os_terminate", {})) == {"accepted": True}
         gone = await served.client.call_tool("os_settings_snapshot", {})
-        simulator.control("launch")
+        simulator.launch()
         back = await served.client.call_tool("os_settings_snapshot", {})
-    assert gone.is_error and "PiecesOS" in text_of(gone)
+    # A quit process refuses connections: "not running" at once, naming the tool that starts it.
+    assert gone.is_error and "not running" in text_of(gone) and "open_pieces_os" in text_of(gone)
     assert structured(back) == {"autoboot": False}
 
 
