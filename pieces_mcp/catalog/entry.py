@@ -40,6 +40,7 @@ class Exchange(str, Enum):
     FOLLOWED_DOWNLOAD = "followed download"  # the request, then (when asked) the update stream while it downloads
     STREAMED_READ = "streamed read"  # a WebSocket: the body is the first message, the answer gathered from many
     RESTART = "restart"  # the request, then PiecesOS goes down and the call waits for it to come back
+    QUIT = "quit"  # the request, then the wait until PiecesOS's port refuses connections (the process ended)
     LAUNCH = "launch"  # open pieces://launch through the OS, then wait for PiecesOS to answer
 
 

@@ -26,6 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
+        exchange=Exchange.QUIT,
         consequence=(
             "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
             "is doing now is stopped."

@@ -175,6 +175,18 @@ class Connection:
             raise status_error(reply.status, reply.text, response.reason_phrase, what)
         return reply
 
+    async def listening(self, base_url: str) -> bool:
+        """Whether anything accepts a connection at `base_url` (a quit PiecesOS's port refuses them)."""
+        url = httpx.URL(base_url)
+        with anyio.move_on_after(discovery.CONNECT_PROBE_S):
+            try:
+                stream = await anyio.connect_tcp(url.host, url.port or 80)
+            except OSError:
+                return False
+            await stream.aclose()
+            return True
+        return True  # no answer either way within the probe: something may still be there
+
     async def is_healthy(self, base_url: str) -> bool:
         return await discovery.is_healthy(self.http, base_url)
 

@@ -101,6 +101,24 @@ class Restart:
         return parsed(call.endpoint, {**outcome, "signed_in_before": before, "signed_in_after": after})
 
 
+class Quit:
+    """The request, then the wait until PiecesOS's port refuses connections: `/os/terminate` is a force quit
+    (the vendor's plugin_neovim and plugin_sublime "close" commands), and the answer comes once the process is
+    gone, so the next call says "not running" rather than meeting a PiecesOS half way down."""
+
+    async def run(self, call: Call) -> Answer:
+        connection = call.connection
+        reply = await connection.send_endpoint(call.endpoint, call.arguments.body(), call.budget)
+        base_url = connection.base_url or ""
+        with anyio.move_on_after(min(RESTART_GRACE_S, call.budget.remaining())):
+            # Polled: nothing tells a client that a process ended but its port refusing connections.
+            while True:
+                if not await connection.listening(base_url):
+                    break
+                await anyio.sleep(POLL_INTERVAL_S)
+        return parsed(call.endpoint, json_payload(reply, call.endpoint.name))
+
+
 class Launch:
     """Start PiecesOS as every vendor client does: open `pieces://launch` through the OS, then wait for health.
 
@@ -259,5 +277,6 @@ EXCHANGES: Mapping[Exchange, Exchanging] = {
     Exchange.FOLLOWED_DOWNLOAD: FollowedDownload(),
     Exchange.STREAMED_READ: StreamedRead(),
     Exchange.RESTART: Restart(),
+    Exchange.QUIT: Quit(),
     Exchange.LAUNCH: Launch(),
 }

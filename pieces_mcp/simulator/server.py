@@ -154,7 +154,6 @@ class _Runner:
         if not self.stays_down:
             await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
             return
-        self.launch_requested.clear()
         await self.launch_requested.wait()
         self.stays_down = False
         self.sim.launched()
@@ -165,6 +164,8 @@ class _Runner:
 
     def quit(self) -> None:
         """`Restarter`: the server shuts down, its socket closes, and it stays down until `launch`."""
+        # Cleared here, not when the server is down: a launch may come before uvicorn has finished stopping.
+        self.launch_requested.clear()
         self.stays_down = True
         self.go_away()
 

@@ -82,6 +82,7 @@ async def test_every_new_tool_answers_end_to_end(simulator: SimulatorProcess, mo
     async with serve(simulator.url, mode=mode, **ALLOW_ALL) as served:
         for name, arguments in arguments_for(tmp_path).items():
             results[name] = structured(await served.client.call_tool(name, arguments))
+    simulator.launch()  # os_terminate went last: PiecesOS quit, and its control API with it
 
     assert results["os_filesystem_path_verify"] == {
         "path": str(note),
