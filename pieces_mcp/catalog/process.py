@@ -9,6 +9,9 @@ PROCESS_MODELS = Models("pieces_mcp.models.process")
 TOOLSET = "process"
 ABOUT = "quit and start PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
 
+# The applet names are the vendor's enum; the one whose name says nothing is told in words in the question.
+SETTINGS_APPLET_IN_WORDS = " (FUTURE_APPLET_MODULE_PLACEHOLDER_A is PiecesOS's settings.)"
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         name="os_terminate",
@@ -85,7 +88,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
-        consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop).",
+        consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop)."
+        + SETTINGS_APPLET_IN_WORDS,
     ),
     Endpoint(
         name="os_applet_restart",
@@ -102,7 +106,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         destructive=True,
-        consequence="The Pieces applet named below will be shut down and started again; its open window closes.",
+        consequence="The Pieces applet named below will be shut down and started again; its open window closes."
+        + SETTINGS_APPLET_IN_WORDS,
     ),
     Endpoint(
         name="os_applet_terminate",
@@ -117,6 +122,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
-        consequence="The Pieces applet named below will be shut down; its open window closes.",
+        consequence="The Pieces applet named below will be shut down; its open window closes."
+        + SETTINGS_APPLET_IN_WORDS,
     ),
 )

@@ -9,7 +9,10 @@ from pydantic import AfterValidator, Field
 from pieces_mcp.models.base import Answer, ToolInput, lenient
 from pieces_mcp.redact import display_url
 
-# `OSAppletEnum` without its UNKNOWN and placeholder members: what a person can launch.
+# `OSAppletEnum` without UNKNOWN_APPLET_MODULE and the unused placeholders: what a person can launch. Placeholder A
+# is kept: the vendor CLI opens PiecesOS's settings with it (pieces-app/cli-agent src/pieces/core/open_command.py,
+# `pieces open --settings`: `os_applet_launch(InactiveOSServerApplet(type=FUTURE_APPLET_MODULE_PLACEHOLDER_A))`);
+# B and C no vendor client sends.
 AppletName = Literal[
     "COPILOT",
     "PIECES_OS_TOOLBAR",
@@ -23,6 +26,7 @@ AppletName = Literal[
     "UPDATES_AND_UPCOMING",
     "NOTIFICATIONS_MANAGER",
     "SHAREBLE_LINK_VIEWER",
+    "FUTURE_APPLET_MODULE_PLACEHOLDER_A",
 ]
 
 AppletValue = Literal["UNKNOWN_APPLET_MODULE", AppletName]
@@ -33,7 +37,12 @@ Applet = Annotated[AppletValue, lenient(AppletValue)]
 class AppletInput(ToolInput):
     """`InactiveOSServerApplet` (launch, restart) and `TerminatingOSServerApplet` (terminate)."""
 
-    type: AppletName = Field(description="Which Pieces applet (a small app PiecesOS serves) to act on.")
+    type: AppletName = Field(
+        description=(
+            "Which Pieces applet (a small app PiecesOS serves) to act on; FUTURE_APPLET_MODULE_PLACEHOLDER_A is "
+            "PiecesOS's settings (what the Pieces CLI's `pieces open --settings` launches)."
+        )
+    )
 
     def body(self) -> Any:
         return {"type": self.type}
