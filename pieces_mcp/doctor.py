@@ -12,6 +12,7 @@ from pieces_mcp.catalog import BY_NAME, GENERATIONS, Generation
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
+from pieces_mcp.exchanges.launch import url_handler
 from pieces_mcp.guard import Policy
 from pieces_mcp.models.base import NoArguments
 from pieces_mcp.redact import display_url
@@ -50,6 +51,7 @@ async def run_doctor(settings: Settings) -> int:
         print(f"{label:<14} {value}")
 
     policy = Policy(settings)
+    say("launcher", _launcher(await url_handler()))
     async with http_client(settings) as http:
         pieces = PiecesOS(settings, http, mention_doctor=False)
         try:
@@ -71,6 +73,15 @@ async def run_doctor(settings: Settings) -> int:
             return 1
     _print_policy(settings, policy)
     return 0
+
+
+def _launcher(handler: str | None) -> str:
+    """Whether open_pieces_os can start PiecesOS here: what opens pieces:// links."""
+    if handler is None:
+        return "pieces:// links: which application opens them cannot be known on this system"
+    if not handler:
+        return "no application is registered for pieces:// links: open_pieces_os cannot start PiecesOS"
+    return f"pieces:// links open with {handler} (open_pieces_os starts PiecesOS with it)"
 
 
 def _print_policy(settings: Settings, policy: Policy) -> None:

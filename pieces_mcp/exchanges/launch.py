@@ -55,6 +55,27 @@ async def open_launch_url(budget: Budget) -> None:
         raise _not_opened(f"`{command[0]}` failed (exit status {done.returncode})")
 
 
+async def url_handler(platform: str = sys.platform) -> str | None:
+    """Which application opens pieces:// links: "" when none is registered, None where it cannot be known.
+
+    On Linux the desktop's own answer: `xdg-mime query default x-scheme-handler/pieces` (xdg-utils); macOS and
+    Windows keep it in their launch services and registry, which no command reads without side effects.
+    """
+    if platform != "linux":
+        return None
+    try:
+        with anyio.fail_after(5):
+            done = await anyio.run_process(
+                ["xdg-mime", "query", "default", "x-scheme-handler/pieces"],
+                check=False,
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+    except (OSError, TimeoutError):
+        return None
+    return done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""
+
+
 def _not_opened(why: str) -> NotRunningError:
     return NotRunningError(
         f"PiecesOS could not be started: pieces-mcp asked to open {LAUNCH_URL}, but {why}; "

@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from pieces_mcp.catalog import CATALOG
 from tests.support import (
     INITIALIZE,
     MCP_HEADERS,
@@ -66,7 +67,7 @@ def test_tools_shows_set_risk_and_what_the_policy_does() -> None:
 def test_tools_with_every_toolset_lists_each_tool_under_its_set() -> None:
     lines = run("tools", "--toolsets", "all").stdout.splitlines()
     rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[1:]}
-    assert len(rows) == 23 and "hidden" not in " ".join(" ".join(row) for row in rows.values())
+    assert len(rows) == len(CATALOG) and "hidden" not in " ".join(" ".join(row) for row in rows.values())
     assert rows["os_filesystem_file_read_streamed"] == ["files", "guarded", "asks the person"]
     assert rows["user_snapshot"] == ["user", "read", "runs"]
 
