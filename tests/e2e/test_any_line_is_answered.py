@@ -23,15 +23,17 @@ def _nested(depth: int) -> str:
 
 def hostile_lines() -> dict[str, tuple[bytes, int | None]]:
     """Each hostile line, and the id its answer must carry."""
-    call = '{"jsonrpc": "2.0", "id": %d, "method": "tools/call", "params": {"name": "os_device_information", '
-    return {
-        "bare": (("[" * DEPTH).encode(), None),
-        "bare, balanced": (_nested(DEPTH).encode(), None),
-        "in params": (('{"jsonrpc": "2.0", "id": 501, "method": "ping", "params": {"a": %s}}' % _nested(DEPTH)).encode(), 501),
-        "in arguments": ((call % 502 + '"arguments": {"a": %s}}}' % _nested(DEPTH)).encode(), 502),
-        "in arguments, parsed": ((call % 503 + '"arguments": {"a": %s}}}' % _nested(MODERATE)).encode(), 503),
-        "id after the nesting": (('{"jsonrpc": "2.0", "method": "ping", "params": %s, "id": 504}' % _nested(DEPTH)).encode(), 504),
-    }  # fmt: skip
+    deep, moderate = _nested(DEPTH), _nested(MODERATE)
+    call = '{"jsonrpc": "2.0", "id": ID, "method": "tools/call", "params": {"name": "os_device_information", '
+    lines = {
+        "bare": ("[" * DEPTH, None),
+        "bare, balanced": (deep, None),
+        "in params": ('{"jsonrpc": "2.0", "id": 501, "method": "ping", "params": {"a": ' + deep + "}}", 501),
+        "in arguments": (call.replace("ID", "502") + '"arguments": {"a": ' + deep + "}}}", 502),
+        "in arguments, parsed": (call.replace("ID", "503") + '"arguments": {"a": ' + moderate + "}}}", 503),
+        "id after the nesting": ('{"jsonrpc": "2.0", "method": "ping", "params": ' + deep + ', "id": 504}', 504),
+    }
+    return {case: (line.encode(), request_id) for case, (line, request_id) in lines.items()}
 
 
 @pytest.mark.parametrize("case", list(hostile_lines()))

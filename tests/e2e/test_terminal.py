@@ -196,8 +196,8 @@ def test_serve_in_a_terminal_answers_every_line_typed_there(simulator: Simulator
     with in_terminal("serve", stdout_is_terminal=True, PIECES_OS_URL=simulator.url) as terminal:
         terminal.read_until("Ctrl-C stops it.")
         for number in (1, 2, 3):
-            terminal.type(b'{"jsonrpc": "2.0", "id": %d, "method": "ping"}\n' % number)
-            terminal.read_until('{"jsonrpc":"2.0","id":%d,"result":{}}' % number)
+            terminal.type(f'{{"jsonrpc": "2.0", "id": {number}, "method": "ping"}}\n'.encode())
+            terminal.read_until(f'{{"jsonrpc":"2.0","id":{number},"result":{{}}}}')
         terminal.type(b"\x03")
         assert terminal.wait(timeout=10) in (0, 130)
     assert b"Traceback" not in terminal.screen

@@ -21,11 +21,12 @@ def _nested(depth: int) -> Any:
     return value
 
 
+TOOL_RESULT = {"content": [{"type": "text", "text": "name: \ud800"}]}
 UNWRITABLE = {
-    "lone surrogate in a tool result": ({"content": [{"type": "text", "text": "name: \ud800"}]}, "not valid Unicode"),
-    "lone surrogate in another answer": ({"resources": [{"uri": "pieces-os://x", "name": "\udfff"}]}, "not valid Unicode"),
-    "nested too deeply": ({"content": [{"type": "text", "text": "x"}], "structuredContent": {"a": _nested(20_000)}}, ""),
-}  # fmt: skip
+    "lone surrogate in a tool result": (TOOL_RESULT, "not valid Unicode"),
+    "lone surrogate in another answer": ({"resources": [{"name": "\udfff"}]}, "not valid Unicode"),
+    "nested too deeply": ({"content": [], "structuredContent": {"a": _nested(20_000)}}, ""),
+}
 
 
 async def _written(*messages: SessionMessage) -> list[dict[str, Any]]:
