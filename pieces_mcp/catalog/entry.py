@@ -48,6 +48,8 @@ class Endpoint:
     websocket: bool = False
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
+    # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
+    changes: tuple[str, ...] = ()
 
     def path_for(self, generation: Generation) -> str:
         return self.path if isinstance(self.path, str) else self.path[generation]

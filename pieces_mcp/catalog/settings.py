@@ -41,5 +41,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS's settings will change as shown below (autoboot: start PiecesOS when you log in).",
+        changes=("os_settings_snapshot",),
     ),
 )

@@ -6,7 +6,9 @@ read through `snapshot` (an ordinary endpoint) when PiecesOS has one, else from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pieces_mcp import models, models_os
 
@@ -21,6 +23,10 @@ class LiveResource:
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
+    # The key a message sits under in `model` when the stream sends a part of the snapshot's answer.
+    message_key: str | None = None
+    # The state a message that is not JSON stands for; None: such a message is a fault.
+    not_json: Mapping[str, Any] | None = None
 
 
 LIVE: tuple[LiveResource, ...] = (
@@ -56,5 +62,21 @@ LIVE: tuple[LiveResource, ...] = (
         model=models_os.OSSettings,
         toolset="settings",
         snapshot="os_settings_snapshot",
+    ),
+    LiveResource(
+        # UserApi.stream_user, "/user/stream [WS]" in the vendor's generated client from 2.2.0 on
+        # (pieces-os-client-sdk-for-python, tag v2.2.0, src/pieces_os_client/api/user_api.py). Its messages are
+        # a UserProfile, and one that is not JSON means signed out: the vendor wrapper's AuthWS.on_message
+        # calls back with `UserProfile.from_json(message)`, and with None on a JSONDecodeError ("User logged
+        # out!", src/pieces_os_client/wrapper/websockets/auth_ws.py).
+        name="stream_user",
+        title="Who is signed in (live)",
+        description="Who is signed in to Pieces (identity fields only); subscribe to be told when it changes.",
+        path="/user/stream",
+        model=models.SignedInUser,
+        toolset="user",
+        snapshot="user_snapshot",
+        message_key="user",
+        not_json={},
     ),
 )
