@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pieces_mcp import models, models_os
+from pieces_mcp.catalog.entry import BASE_MODELS, ModelRef, Models
+
+if TYPE_CHECKING:
+    from pieces_mcp.models.base import Answer
+
+
+OS_MODELS = Models("pieces_mcp.models.os_tools")
+SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,7 @@ class LiveResource:
     title: str
     description: str
     path: str  # the WebSocket path
-    model: type[models.Answer]
+    answer: ModelRef  # the message's model, in the stream's toolset's models module
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
@@ -27,6 +34,12 @@ class LiveResource:
     message_key: str | None = None
     # The state a message that is not JSON stands for; None: such a message is a fault.
     not_json: Mapping[str, Any] | None = None
+
+    @property
+    def model(self) -> type[Answer]:
+        from pieces_mcp.models.base import Answer
+
+        return self.answer.resolve(Answer)
 
 
 LIVE: tuple[LiveResource, ...] = (
@@ -38,7 +51,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/update/check/stream",
-        model=models.UpdateStatus,
+        answer=OS_MODELS.UpdateStatus,
         toolset="os",
         snapshot="os_update_check",
         not_a_change=("updated",),  # when PiecesOS last checked: every check moves it
@@ -51,7 +64,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/status/stream",
-        model=models_os.MigrationStatusAnswer,
+        answer=OS_MODELS.MigrationStatusAnswer,
         toolset="os",
     ),
     LiveResource(
@@ -59,7 +72,7 @@ LIVE: tuple[LiveResource, ...] = (
         title="PiecesOS settings (live)",
         description="PiecesOS's settings (autoboot); subscribe to be told when they change.",
         path="/os/settings/stream",
-        model=models_os.OSSettings,
+        answer=SETTINGS_MODELS.OSSettings,
         toolset="settings",
         snapshot="os_settings_snapshot",
     ),
@@ -73,7 +86,7 @@ LIVE: tuple[LiveResource, ...] = (
         title="Who is signed in (live)",
         description="Who is signed in to Pieces (identity fields only); subscribe to be told when it changes.",
         path="/user/stream",
-        model=models.SignedInUser,
+        answer=BASE_MODELS.SignedInUser,
         toolset="user",
         snapshot="user_snapshot",
         message_key="user",
