@@ -3,6 +3,7 @@
 Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
 them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
 code changes in several places, so its stream watches it (every `UPDATE_POLL_S`) and sends what differs.
+A `frames` fault (`state.FaultSpec`) replaces any stream's messages with its own.
 """
 
 from __future__ import annotations
@@ -48,6 +49,30 @@ async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -
         await asyncio.gather(*tasks, return_exceptions=True)
     with contextlib.suppress(RuntimeError):  # already closed by the client
         await websocket.close()
+
+
+async def _send_frames(websocket: WebSocket, messages: list[str | bytes]) -> None:
+    """A `frames` fault: its messages instead of the stream's, then open until the client leaves."""
+    await websocket.accept()
+    for message in messages:
+        if isinstance(message, bytes):
+            await websocket.send_bytes(message)
+        else:
+            await websocket.send_text(message)
+    await _until_closed(websocket)
+
+
+def _faultable(sim: Simulator, path: str, endpoint: Callable[[WebSocket], Awaitable[None]]) -> WebSocketRoute:
+    """The route of a stream, answered by a queued `frames` fault on `path` when there is one."""
+
+    async def faulted(websocket: WebSocket) -> None:
+        fault = sim.take_fault(path)
+        if fault is not None and fault.frames is not None:
+            await _send_frames(websocket, fault.frame_messages())
+            return
+        await endpoint(websocket)
+
+    return WebSocketRoute(path, faulted)
 
 
 def stream_routes(sim: Simulator) -> list[BaseRoute]:
@@ -137,8 +162,8 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
     }
     # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
     routes: list[BaseRoute] = [
-        WebSocketRoute(live.path, served[live.name]) for live in LIVE if live.since.exists_in(sim.api)
+        _faultable(sim, live.path, served[live.name]) for live in LIVE if live.since.exists_in(sim.api)
     ]
     if FILE_READ.since.exists_in(sim.api):
-        routes.append(WebSocketRoute(FILE_READ_PATH, file_read))
+        routes.append(_faultable(sim, FILE_READ_PATH, file_read))
     return routes
