@@ -391,10 +391,18 @@ class Subscriptions:
     gives; subscribing is atomic (one lock), so two subscribes sent together make one subscription.
     """
 
-    def __init__(self, pieces: PiecesOS, task_group: TaskGroup, streams: Mapping[str, LiveResource | None]) -> None:
+    def __init__(
+        self,
+        pieces: PiecesOS,
+        task_group: TaskGroup,
+        streams: Mapping[str, LiveResource | None],
+        snapshots: frozenset[str] = frozenset(),
+    ) -> None:
         self.pieces = pieces
         self.task_group = task_group
         self.streams = streams
+        # URIs that read a snapshot: their stream is a bonus (an older PiecesOS lacks some), not the resource.
+        self.snapshots = snapshots
         self.subscribers: dict[object, Subscriber] = {}
         self.feeds: dict[str, Feed] = {}
         self.lock = anyio.Lock()
@@ -416,10 +424,18 @@ class Subscriptions:
                 return
             stream = self.streams.get(uri)
             if stream is not None and stream.name not in self.feeds:
-                feed = Feed(self.pieces, stream, self._stream_changed)
-                await feed.start(self.task_group)
-                self.feeds[stream.name] = feed
+                try:
+                    await self._open_feed(stream)
+                except BadStatusError as exc:
+                    if exc.status != 404 or uri not in self.snapshots:
+                        raise
+                    logger.info("This PiecesOS has no %s: %s is told of this server's own calls", stream.name, uri)
             subscriber.uris.add(uri)
+
+    async def _open_feed(self, stream: LiveResource) -> None:
+        feed = Feed(self.pieces, stream, self._stream_changed)
+        await feed.start(self.task_group)
+        self.feeds[stream.name] = feed
 
     def changed(self, uri: str) -> None:
         """This server knows `uri` changed (its own call succeeded): tell whoever follows it."""

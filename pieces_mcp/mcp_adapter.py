@@ -274,7 +274,11 @@ class PiecesAdapter:
             pieces = PiecesOS(self.settings, http)
             dispatcher = Dispatcher(pieces, self.guard, AuditLog(self.settings.audit_log))
             runtime = Runtime(
-                self.settings, dispatcher, pieces, Questions(), Subscriptions(pieces, feeds, self.streams)
+                self.settings,
+                dispatcher,
+                pieces,
+                Questions(),
+                Subscriptions(pieces, feeds, self.streams, frozenset(self.readable)),
             )
             self.running.append(runtime)
             try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pieces_mcp.catalog.entry import BASE_MODELS, ModelRef, Models
+from pieces_mcp.catalog.generations import FROM_SEED, FROM_V10, Since
 
 if TYPE_CHECKING:
     from pieces_mcp.models.base import Answer
@@ -30,6 +31,7 @@ class LiveResource:
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
+    since: Since = FROM_V10  # the streams came with client 2.3.0 (the update and settings streams)
     # The key a message sits under in `model` when the stream sends a part of the snapshot's answer.
     message_key: str | None = None
     # The state a message that is not JSON stands for; None: such a message is a fault.
@@ -64,6 +66,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/status/stream",
+        since=Since("current", "5.0.0"),  # pieces-os-client 5.0.0 is the first with `stream_os_migration_status`
         answer=OS_MODELS.MigrationStatusAnswer,
         toolset="os",
     ),
@@ -91,5 +94,6 @@ LIVE: tuple[LiveResource, ...] = (
         snapshot="user_snapshot",
         message_key="user",
         not_json={},
+        since=FROM_SEED,  # already in client 2.2.0's user_api.py (and as a GET stream since 1.2.7)
     ),
 )
