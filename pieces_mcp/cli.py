@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+import anyio
+
 from pieces_mcp import __version__
 from pieces_mcp.config import ConfigError, Settings, add_arguments, http_token, load, to_environment
 from pieces_mcp.logs import configure_logging
