@@ -54,7 +54,7 @@ class Dispatcher:
         self.pieces = pieces
         self.guard = guard
         self.audit = audit
-        self.offered: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in guard.policy.visible()}
+        self.offered: Mapping[str, Endpoint] = guard.policy.offered
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, asker: Asker, progress: Progress | None = None
@@ -68,9 +68,9 @@ class Dispatcher:
             return failure(argument_problem(endpoint, exc))
         # The call's one budget: the confirmation, the person at a picker and PiecesOS all draw on it (budget.py).
         budget = Budget.for_call(endpoint.wait, self.pieces.settings)
-        verdict = await self.guard.decide(endpoint, validated, asker, progress, budget)
-        if not endpoint.guarded:
+        if not endpoint.guarded:  # a read tool: nothing for the guard to decide
             return await self._run(endpoint, validated, progress, budget)
+        verdict = await self.guard.decide(endpoint, validated, asker, progress, budget)
         started = time.monotonic()
         if not verdict.runs:
             self.audit.record(endpoint.name, verdict, "not run", started)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, Endpoint, Exchange, Generation, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
+from pieces_mcp.catalog.generations import GENERATIONS, WIRE, Generation, Since
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
 __all__ = [
@@ -22,11 +23,13 @@ __all__ = [
     "GENERATIONS",
     "LIVE",
     "TOOLSETS",
+    "WIRE",
     "Endpoint",
     "Exchange",
     "Generation",
     "LiveResource",
     "Risk",
+    "Since",
     "Wait",
 ]
 

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from pieces_mcp import __version__, decoding, discovery
+from pieces_mcp import __version__, decoding, discovery, wire_text
 from pieces_mcp.budget import Budget
-from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
+from pieces_mcp.catalog import BY_NAME, GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadStatusError, NotRunningError, TimedOutError, quote_detail
 from pieces_mcp.exchanges.translate import (
@@ -62,12 +62,52 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @dataclass(frozen=True)
 class Reply:
+    """A whole answer; its text and JSON are read through `wire_text`, the one decoder of PiecesOS's text."""
+
     status: int
     content: bytes
+    content_type: str = ""
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
+        return wire_text.body_text(self.content, self.content_type)
+
+    def json(self) -> Any:
+        """The body as JSON, every string cleaned and masked; raises wire_text.NotJSONError."""
+        return wire_text.body_json(self.content, self.content_type)
+
+
+def _reason_phrase(response: httpx.Response) -> str:
+    # httpx's `reason_phrase` drops every byte that is not ASCII; the bytes themselves are its documented
+    # "reason_phrase" response extension.
+    raw = response.extensions.get("reason_phrase")
+    return wire_text.header_text(raw) if isinstance(raw, bytes) else wire_text.header_text(response.reason_phrase)
+
+
+async def probe_generation(http: httpx.AsyncClient, base_url: str) -> Generation | None:
+    """Which wire generation answers, without side effects (None when it cannot be told).
+
+    The picker path tells seed from the others (HEAD, so no picker opens: 405 there, 404 not); the
+    hardware shape of the read-only device information tells v10 (`cpu`) from current (`cpus`).
+    """
+    picker = BY_NAME["pick_files"]
+    paths = {picker.path_for(generation): generation for generation in reversed(GENERATIONS)}
+    found: Generation | None = None
+    for path, generation in paths.items():
+        try:
+            response = await http.head(base_url + path)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 404:
+            found = generation
+            break
+    if found is None or found == "seed":
+        return found
+    try:
+        hardware = (await http.get(base_url + BY_NAME["os_device_information"].path_for(found))).json()["hardware"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return found
+    return "v10" if isinstance(hardware, dict) and "cpu" in hardware and "cpus" not in hardware else "current"
 
 
 class Connection:
@@ -170,9 +210,9 @@ class Connection:
                     await response.aclose()
         except TRANSLATED as exc:
             raise translated(exc, what, base_url, self.not_found_hint) from None
-        reply = Reply(response.status_code, content)
+        reply = Reply(response.status_code, content, response.headers.get("content-type", ""))
         if reply.status >= 300:
-            raise status_error(reply.status, reply.text, response.reason_phrase, what)
+            raise status_error(reply.status, reply.text, _reason_phrase(response), what)
         return reply
 
     async def listening(self, base_url: str) -> bool:

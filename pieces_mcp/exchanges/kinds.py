@@ -6,9 +6,7 @@ Each takes the same `Call` and answers the entry's output model; the generic pat
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from typing import Any, Protocol
 import anyio
 from pydantic import ValidationError
 
+from pieces_mcp import wire_text
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import BY_NAME, Endpoint, Exchange
 from pieces_mcp.errors import BadAnswerError, ConnectionLostError, NotRunningError, PiecesError, quote_detail
@@ -216,16 +215,10 @@ def json_payload(reply: Reply, what: str) -> Any:
     if not reply.content:
         return None
     try:
-        return _without_lone_surrogates(json.loads(reply.content), reply.content)
-    except RecursionError:
+        return reply.json()
+    except wire_text.NotJSONError as problem:
         raise BadAnswerError(
-            f"PiecesOS answered {what} with JSON nested too deeply to read, which no OS endpoint "
-            "sends; restart PiecesOS and try again."
-        ) from None
-    except ValueError:
-        raise BadAnswerError(
-            f"PiecesOS answered {what} with something that is not JSON "
-            f"({quote_detail(reply.text, 80)!r}); restart PiecesOS and try again."
+            f"PiecesOS answered {what} with {problem.why}, which no OS endpoint sends; restart PiecesOS and try again."
         ) from None
 
 
@@ -237,29 +230,6 @@ def parsed(endpoint: Endpoint, payload: Any) -> Answer:
             f"PiecesOS answered {endpoint.name} with data of an unexpected shape ({_first_error(exc)}); "
             "PiecesOS may be newer or older than this pieces-mcp: update both, and report it if it persists."
         ) from None
-
-
-# A lone surrogate reaches a decoded string only through a `\uD800`-`\uDFFF` escape or raw surrogate bytes
-# (json.loads decodes bytes with "surrogatepass"); neither can be encoded as UTF-8 on the way to the client.
-_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(payload: Any, raw: bytes) -> Any:
-    """`payload` with every lone surrogate replaced by U+FFFD, so the answer still reaches the client."""
-    if not _SURROGATE_HINT.search(raw):
-        return payload
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return _LONE_SURROGATE.sub("\ufffd", value)
-        if isinstance(value, list):
-            return [clean(item) for item in value]
-        if isinstance(value, dict):
-            return {clean(key): clean(item) for key, item in value.items()}
-        return value
-
-    return clean(payload)
 
 
 def _first_error(exc: Exception) -> str:

@@ -14,11 +14,12 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
-from pieces_mcp import __version__
+from pieces_mcp import __version__, wire_text
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog.files import READ_LIMIT_BYTES
-from pieces_mcp.errors import BadAnswerError, BadStatusError, quote_detail
+from pieces_mcp.errors import BadAnswerError, BadStatusError, PiecesError, quote_detail
 from pieces_mcp.exchanges.connection import Connection
 from pieces_mcp.exchanges.translate import MAX_BODY_BYTES, TRANSLATED, translated
 
@@ -30,7 +31,9 @@ def ws_url(base_url: str, path: str) -> str:
     return "ws" + base_url.removeprefix("http") + path
 
 
-async def open_stream(connection: Connection, path: str, what: str, open_timeout: float) -> ClientConnection:
+async def open_stream(
+    connection: Connection, path: str, what: str, open_timeout: float, max_size: int = MAX_MESSAGE_BYTES
+) -> ClientConnection:
     """A WebSocket to PiecesOS at `path`, found again once if PiecesOS moved; failures as an HTTP call's."""
 
     async def attempt(base_url: str) -> ClientConnection:
@@ -40,25 +43,13 @@ async def open_stream(connection: Connection, path: str, what: str, open_timeout
                 ws_url(base_url, path),
                 proxy=None,
                 open_timeout=open_timeout,
-                max_size=MAX_MESSAGE_BYTES,
+                max_size=max_size,
                 user_agent_header=f"pieces-mcp/{__version__}",
             )
         except TRANSLATED as exc:
             raise translated(exc, what, base_url, connection.not_found_hint) from None
 
     return await connection.reach(attempt)
-
-
-def decoded(message: str | bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(message)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise BadAnswerError(
-            f"PiecesOS sent {what} a message that is not a JSON object; restart PiecesOS and try again."
-        )
-    return value
 
 
 async def read_streamed(connection: Connection, path: str, what: str, body: Any, budget: Budget) -> dict[str, Any]:
@@ -76,24 +67,79 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
         await websocket.send(json.dumps(body))
         async for message in websocket:
             last = decoded(message, what)
-            raw.extend((last.get("bytes") or {}).get("raw") or [])
-            if last.get("status") in FINISHED or len(raw) > READ_LIMIT_BYTES:
+            raw.extend(_file_bytes(last, what))
+            if _status(last) in FINISHED or len(raw) > READ_LIMIT_BYTES:
                 break
     except ConnectionClosed as closed:
-        reason = closed.rcvd.reason if closed.rcvd is not None else ""
-        raise BadStatusError(
-            f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
-            "check the path (absolute, a file, readable) and try again.",
-            500,
-        ) from None
+        raise _broken_off(closed, what) from None
     finally:
         await websocket.close()
     if not last:
         raise BadStatusError(
             "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
         )
-    if last.get("status") == "FAILED":
+    if _status(last) == "FAILED":
         raise BadStatusError(
             "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
         )
     return {**last, "bytes": {"raw": raw}}
+
+
+def malformed(what: str, why: str) -> str:
+    """The sentence for a WebSocket message that is not what the API describes."""
+    return (
+        f"PiecesOS sent {what} a malformed message ({why}), not the JSON object its API describes; "
+        "restart PiecesOS and try again, and update it if this keeps happening."
+    )
+
+
+_JSON_KINDS: dict[type, str] = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def decoded(message: str | bytes, what: str) -> dict[str, Any]:
+    """One message as a JSON object, every string cleaned and masked (`wire_text`); BadAnswerError names the flaw."""
+    try:
+        decoded = wire_text.frame_json(message)
+    except wire_text.NotJSONError as problem:
+        raise BadAnswerError(malformed(what, problem.why)) from None
+    if not isinstance(decoded, dict):
+        kind = _JSON_KINDS.get(type(decoded), "a number")
+        raise BadAnswerError(malformed(what, f"JSON {kind} where an object belongs"))
+    return decoded
+
+
+def _status(message: dict[str, Any]) -> str | None:
+    status = message.get("status")
+    return status if isinstance(status, str) else None
+
+
+def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
+    """The bytes one file-read message carries (`bytes.raw`); BadAnswerError when they are not bytes."""
+    block = message.get("bytes")
+    raw = block.get("raw") if isinstance(block, dict) else block
+    if raw is None:
+        return []
+    try:
+        if not isinstance(raw, list):
+            raise TypeError
+        bytes(raw)  # checks every item is an integer 0-255, at C speed
+    except (TypeError, ValueError):
+        raise BadAnswerError(malformed(what, "its bytes.raw is not a list of byte values 0-255")) from None
+    return raw
+
+
+def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
+    """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
+    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
+    if refused == CloseCode.INVALID_DATA:
+        return BadAnswerError(malformed(what, "a text message that is not UTF-8"))
+    if refused == CloseCode.MESSAGE_TOO_BIG:
+        return BadAnswerError(malformed(what, f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB"))
+    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
+        return BadAnswerError(malformed(what, "a frame that breaks the WebSocket protocol"))
+    reason = wire_text.clean(closed.rcvd.reason) if closed.rcvd is not None else ""
+    return BadStatusError(
+        f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
+        "check the path (absolute, a file, readable) and try again.",
+        500,
+    )

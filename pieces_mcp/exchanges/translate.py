@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from pieces_mcp import decoding
+from pieces_mcp import decoding, wire_text
 from pieces_mcp.errors import (
     BadAnswerError,
     BadStatusError,
@@ -50,8 +50,8 @@ def translated(exc: Exception, what: str, base_url: str, hint: str) -> PiecesErr
     if isinstance(exc, NOT_ANSWERING):
         return not_running(base_url, hint)
     if isinstance(exc, InvalidStatus):
-        body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
-        return status_error(exc.response.status_code, body, exc.response.reason_phrase, what)
+        body = wire_text.body_text(bytes(exc.response.body or b""), exc.response.headers.get("content-type", ""))
+        return status_error(exc.response.status_code, body, wire_text.header_text(exc.response.reason_phrase), what)
     if isinstance(exc, httpx.TimeoutException):
         # httpx bounds only connecting (handled above); any other timeout it raises is one sentence all the same,
         # with no limit to name: the call's own limit is its `Budget`'s.
