@@ -4,7 +4,7 @@ Opening and reading the WebSockets is `exchanges.streams`'s; here is what a reso
 Nothing here knows MCP: the adapter turns `Feed` changes into resource notifications.
 
 Whether the settings and migration streams send a snapshot on connect the vendor never says (the update stream
-does); both must work. A read waits for the first message within the call's limit and answers "no status reported
+does); both must work. A read waits `FIRST_MESSAGE_WAIT_S` for the first message and answers "no status reported
 yet" (or the latest state a feed saw) when none comes. A feed compares each message with what a read showed when
 it began, so a stream that is silent on connect has its first real change reported, not taken as a baseline.
 """
@@ -32,8 +32,11 @@ from pieces_mcp.models.base import Answer
 logger = logging.getLogger(__name__)
 
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0)  # between reconnections of a followed stream; the last repeats
-# A read of a stream that says nothing on connect answers a little before the call's limit.
-READ_MARGIN_S = 0.25
+# How long a stream gets to send its state on connect before it counts as one that says nothing until a change.
+# A stream that sends it does so at once (the update stream's first message follows the connection; the
+# simulator's within milliseconds): one second is far beyond that, yet short enough that subscribing over
+# Streamable HTTP, whose clients give up on a silent answer after a few seconds, still answers.
+FIRST_MESSAGE_WAIT_S = 1.0
 
 
 Notify = Callable[[str], Awaitable[None]]
@@ -90,14 +93,37 @@ class Feed:
         self.scope = anyio.CancelScope()
 
     async def start(self, task_group: TaskGroup) -> None:
-        """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`."""
-        # What a read shows now is the baseline: a stream silent on connect then has its first change reported.
-        baseline = await read_once(self.pieces, self.resource)
-        self.known = self._fingerprint(baseline.model_dump(mode="json", exclude_unset=True))
+        """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`.
+
+        The baseline is what a read shows now: the snapshot endpoint's answer, else the stream's first message
+        within `FIRST_MESSAGE_WAIT_S`, else nothing reported (a stream silent on connect has its first change
+        reported).
+        """
+        if self.resource.snapshot is not None:
+            baseline = await read_once(self.pieces, self.resource)
+            self.known = self._fingerprint(baseline.model_dump(mode="json", exclude_unset=True))
+        budget = Budget.for_call(Wait.ORDINARY, self.pieces.settings)
         websocket = await open_stream(
-            self.pieces, self.resource.path, self.what, self.pieces.settings.timeout, STREAM_MESSAGE_BYTES
+            self.pieces, self.resource.path, self.what, budget.remaining(), STREAM_MESSAGE_BYTES
         )
+        if self.resource.snapshot is None:
+            try:
+                message = await first_message(websocket, budget, self.what)
+            except ConnectionLostError:  # closed at once: following it reopens it
+                message = None
+            self.known = self._baseline(message)
         task_group.start_soon(self._follow, websocket)
+
+    def _baseline(self, message: str | bytes | None) -> dict[str, Any]:
+        """The fingerprint of a stream's first message; one no message matches when there was none."""
+        try:
+            if message is None:
+                raise BadAnswerError("nothing reported")
+            state = stream_state(self.resource, message)
+        except (BadAnswerError, ValidationError):
+            return NotReportedYet().model_dump(mode="json")
+        self.pieces.reported[self.resource.name] = state
+        return self._fingerprint(state.model_dump(mode="json", exclude_unset=True))
 
     @property
     def what(self) -> str:
@@ -166,10 +192,20 @@ class NotReportedYet(Answer):
     note: str = "no status reported yet: PiecesOS has sent nothing on this stream since it was opened"
 
 
+async def first_message(websocket: ClientConnection, budget: Budget, what: str) -> str | bytes | None:
+    """The stream's first message, or None when it said nothing within `FIRST_MESSAGE_WAIT_S` (and the budget)."""
+    with anyio.move_on_after(min(FIRST_MESSAGE_WAIT_S, budget.remaining())):
+        try:
+            return await websocket.recv()
+        except ConnectionClosed:
+            raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    return None
+
+
 async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
     """A live resource's state now: its snapshot endpoint's answer, else the stream's first message.
 
-    A stream may say nothing until something changes: then, a little before the limit, the latest state a feed
+    A stream may say nothing until something changes: then, after `FIRST_MESSAGE_WAIT_S`, the latest state a feed
     saw on it, else `NotReportedYet`. Either way the read answers within --timeout.
     """
     if resource.snapshot is not None:
@@ -177,14 +213,10 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         return await pieces.call(endpoint, endpoint.input_model())
     what = f"the {resource.name} stream"
     budget = Budget.for_call(Wait.ORDINARY, pieces.settings)
-    message: str | bytes | None = None
     with budget.bound(what):
         websocket = await open_stream(pieces, resource.path, what, budget.remaining(), STREAM_MESSAGE_BYTES)
         try:
-            with anyio.move_on_after(max(0.0, budget.remaining() - READ_MARGIN_S)):
-                message = await websocket.recv()
-        except ConnectionClosed:
-            raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+            message = await first_message(websocket, budget, what)
         finally:
             await websocket.close()
     if message is None:
