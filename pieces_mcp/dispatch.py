@@ -23,7 +23,6 @@ from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.live import follow_download
 from pieces_mcp.models.base import Answer, ToolInput
-from pieces_mcp.models.os_tools import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +100,8 @@ class Dispatcher:
             answer = await call()
         else:
             answer = await with_heartbeat(call, progress, "the person at their desktop")
-        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
+        # Read off the arguments, not by importing `UpdateCheckInput`: only the os toolset's session loads its models.
+        if getattr(arguments, "follow_download", False) is True:
             limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
             answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
         return answer

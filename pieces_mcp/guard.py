@@ -19,7 +19,6 @@ from typing import Any, Literal, Protocol
 
 from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.desktop import ask_on_desktop, assistant_words
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.models.base import ToolInput
 
@@ -124,6 +123,9 @@ def given_arguments(arguments: ToolInput) -> dict[str, Any]:
 
 def question(endpoint: Endpoint, arguments: ToolInput) -> str:
     """The question with the model's arguments as JSON, set apart as the assistant's words (as on the desktop)."""
+    # The desktop module is imported when a question is put, not at start: most sessions never ask (issue 22).
+    from pieces_mcp.desktop import assistant_words
+
     return plain_question(endpoint) + assistant_words(given_arguments(arguments))
 
 
@@ -159,6 +161,8 @@ class Guard:
 
     async def _ask_on_desktop(self, endpoint: Endpoint, arguments: ToolInput, *, client_could_ask: bool) -> Verdict:
         """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
+        from pieces_mcp.desktop import ask_on_desktop
+
         outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), self.timeout)
         if outcome.allowed:
             return Verdict(Decision.CONFIRMED, asked="desktop")

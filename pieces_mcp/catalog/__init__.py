@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, ModelRef, Models, Risk, Wait
 from pieces_mcp.catalog.generations import GENERATIONS, WIRE, Generation, Since
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
@@ -27,6 +27,8 @@ __all__ = [
     "Endpoint",
     "Generation",
     "LiveResource",
+    "ModelRef",
+    "Models",
     "Risk",
     "Since",
     "Wait",
