@@ -29,10 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 class UnknownToolError(LookupError):
-    """The name is not a tool this server offers (never was, denied, or hidden by read-only)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Unknown tool: {name}; tools/list shows the tools this server offers.")
+    """The name is not a tool this server offers (never was, denied, or hidden by read-only): `str()` says
+    why and how to offer it (`Policy.not_offered`)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ class Dispatcher:
     ) -> ToolOutcome:
         endpoint = self.offered.get(name)
         if endpoint is None:
-            raise UnknownToolError(name)
+            raise UnknownToolError(self.guard.policy.not_offered(name))
         try:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
