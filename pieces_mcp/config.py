@@ -1,7 +1,7 @@
 """Settings, declared once: each field of `Settings` carries its flag, environment variable, help and parser.
 
 The CLI's flags, `load()`, the environment of a child `serve` (`to_environment`) and the README's
-configuration table are all derived from the fields below. The flag wins over the environment (CONTRACT.md).
+configuration table are all derived from the fields below. The flag wins over the environment (README, "Configuration").
 """
 
 from __future__ import annotations
