@@ -8,6 +8,7 @@ import time
 
 import httpx
 
+from pieces_mcp import discovery
 from pieces_mcp.catalog import BY_NAME, GENERATIONS, Generation
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
@@ -45,13 +46,24 @@ async def probe_generation(http: httpx.AsyncClient, base_url: str) -> Generation
     return "v10" if isinstance(hardware, dict) and "cpu" in hardware and "cpus" not in hardware else "current"
 
 
-async def run_doctor(settings: Settings) -> int:
-    def say(label: str, value: str) -> None:
-        print(f"{label:<14} {value}")
+def say(label: str, value: str) -> None:
+    print(f"{label:<14} {value}")
 
+
+def port_files_read(machine: discovery.Machine) -> str:
+    """Each port file discovery reads, newest first, with what it holds."""
+    return "; ".join(f"{path} ({discovery.read_port_file(path)[1]})" for path in machine.port_files())
+
+
+async def run_doctor(settings: Settings, machine: discovery.Machine | None = None) -> int:
     policy = Policy(settings)
+    machine = machine or discovery.Machine.this()
+    if settings.base_url:
+        say("port file", "not read: PIECES_OS_URL / --base-url is set")
+    else:
+        say("port file", port_files_read(machine))
     async with http_client(settings) as http:
-        pieces = PiecesOS(settings, http, mention_doctor=False)
+        pieces = PiecesOS(settings, http, mention_doctor=False, machine=machine)
         try:
             base_url = await pieces.locate()
             say("PiecesOS", f"{display_url(base_url)} ({pieces.found_by})")

@@ -226,6 +226,20 @@ class RawServer:
 
 
 @contextmanager
+def refused_ports(count: int) -> Iterator[list[int]]:
+    """`count` loopback ports, bound and never listening while the block runs: a connection is refused, and no
+    other process on the machine can take them (what a test's discovery scans instead of the real range)."""
+    held = [socket.socket() for _ in range(count)]
+    try:
+        for sock in held:
+            sock.bind(("127.0.0.1", 0))
+        yield [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+@contextmanager
 def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str]:
     """A loopback HTTP server answering every request with `status` and its own `reason` phrase.
 
