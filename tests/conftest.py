@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,17 +13,6 @@ from tests.support import SimulatorProcess, start_simulator, stop
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def discovery_ports() -> Iterator[None]:
-    """Exclusive use of PiecesOS's discovery ports (39300-39333, 1000, 5323) while a test binds them."""
-    with open(Path(tempfile.gettempdir()) / "pieces-mcp-tests-discovery-ports.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

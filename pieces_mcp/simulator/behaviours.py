@@ -6,7 +6,6 @@ catalog without teaching the simulator fails loudly.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
@@ -53,7 +52,7 @@ def _optional(body: dict[str, Any] | None, key: str, kind: type[Any]) -> Any:
 
 async def _person_picks(sim: Simulator) -> None:
     """A picker answers only once the person has chosen."""
-    await asyncio.sleep(sim.state.pick_delay_ms / 1000)
+    await sim.clock.sleep(sim.state.pick_delay_ms / 1000)
 
 
 async def os_device_information(sim: Simulator, request: Request) -> Response:

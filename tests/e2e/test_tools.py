@@ -1,4 +1,4 @@
-"""End to end: the real `pieces-mcp serve` over stdio, a real simulator over loopback HTTP."""
+"""End to end: the MCP server through the SDK's in-memory client, a real simulator over loopback HTTP."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pieces_os_client.models.os_device_information_returnable import OSDeviceInf
 from pieces_os_client.models.os_permissions import OSPermissions
 from pieces_os_client.models.os_server_update_status import OSServerUpdateStatus
 
-from pieces_mcp import discovery
 from pieces_mcp.catalog import CATALOG as EVERY_TOOL
+from pieces_mcp.discovery import Machine
 from pieces_mcp.simulator import SECRET_MARKERS
-from tests.support import SimulatorProcess, serve, structured, text_of
+from tests.support import SimulatorProcess, refused_ports, serve, structured, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -120,14 +120,16 @@ async def test_a_bad_argument_is_a_plain_sentence(simulator: SimulatorProcess) -
 
 
 async def test_serve_finds_a_piecesos_announced_only_by_its_port_file(
-    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    simulator: SimulatorProcess, tmp_path: Path
 ) -> None:
-    # The session simulator listens on a free port outside 39300-39333: only the port file can point at it.
-    monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits it: its Path.home() is tmp_path
-    port_file = discovery.port_file()
-    port_file.parent.mkdir(parents=True)
-    port_file.write_text(simulator.url.rsplit(":", 1)[1])
-    async with serve(None) as served:
-        found = await served.client.call_tool("os_device_information", {})
+    # The session simulator listens on a port the machine's discovery does not scan: only the port file can
+    # point at it (the newest documented place on Linux, under XDG_DATA_HOME).
+    with refused_ports(2) as ports:
+        machine = Machine(tmp_path, {"XDG_DATA_HOME": str(tmp_path / "data")}, "linux", ports[:1], ports[1:])
+        port_file = machine.port_files()[0]
+        port_file.parent.mkdir(parents=True)
+        port_file.write_text(simulator.url.rsplit(":", 1)[1])
+        async with serve(None, machine=machine) as served:
+            found = await served.client.call_tool("os_device_information", {})
     assert not found.is_error, text_of(found)
     assert simulator.os_calls("/os/device/information")

@@ -8,9 +8,18 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pieces_mcp import discovery
+from pieces_mcp.discovery import Machine
 from pieces_mcp.simulator import SECRET_MARKERS
-from tests.support import SimulatorProcess, serve, start_simulator, stop, structured, text_of
+from tests.support import (
+    SimulatorProcess,
+    free_ports,
+    refused_ports,
+    serve,
+    start_simulator,
+    stop,
+    structured,
+    text_of,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -78,16 +87,15 @@ async def test_piecesos_not_running_is_said_within_2_s(simulator: SimulatorProce
     assert elapsed < 2, elapsed
 
 
-@pytest.mark.usefixtures("discovery_ports")
-async def test_piecesos_found_again_after_it_moves_ports() -> None:
-    """Discovery mode: nothing running, then PiecesOS on one port of the range, then on another."""
-    async with serve(None) as served:
-        started = time.monotonic()
+async def test_piecesos_found_again_after_it_moves_ports(tmp_path: Path) -> None:
+    """Discovery mode: nothing running, then PiecesOS on one port of the scanned ones, then on another."""
+    first, second, spare = free_ports(3)
+    machine = Machine(tmp_path, {}, "linux", scan_ports=(first, second), legacy_ports=(spare,))
+    async with serve(None, machine=machine) as served:
         absent = await served.client.call_tool("os_permissions", {})
-        assert time.monotonic() - started < 2
-        assert absent.is_error and "39300-39333" in text_of(absent)
-        for port in ("39331", "39307"):
-            moved = start_simulator("--port", port)
+        assert absent.is_error and f"on ports {first}, {second}, {spare}" in text_of(absent)
+        for port in (second, first):
+            moved = start_simulator("--port", str(port))
             try:
                 found = await served.client.call_tool("os_permissions", {})
                 assert not found.is_error, text_of(found)
@@ -138,24 +146,23 @@ async def test_a_restart_whose_connection_drops_is_a_restart_not_an_error(simula
     assert len(simulator.os_calls("/os/restart")) == 1  # asked once: no second restart
 
 
-@pytest.mark.usefixtures("discovery_ports")
-async def test_a_restart_that_comes_back_on_another_port_is_found_there(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_restart_that_comes_back_on_another_port_is_found_there(tmp_path: Path) -> None:
     piecesos = start_simulator()  # its own: it moves
+    [elsewhere] = free_ports(1)
     try:
-        monkeypatch.setenv("HOME", str(tmp_path))  # announced only by its port file, as PiecesOS does
-        port_file = discovery.port_file()
-        port_file.parent.mkdir(parents=True)
-        port_file.write_text(piecesos.url.rsplit(":", 1)[1])
-        piecesos.state(restart_port="real", restart_downtime_ms=300)
-        async with serve(None, **ALLOW) as served:
-            outcome = structured(await served.client.call_tool("os_restart", {}))
-            after = await served.client.call_tool("os_permissions", {})
+        with refused_ports(2) as refused:
+            machine = Machine(tmp_path, {}, "linux", scan_ports=(refused[0], elsewhere), legacy_ports=refused[1:])
+            port_file = machine.port_files()[0]  # announced only by its port file, as PiecesOS does
+            port_file.parent.mkdir(parents=True)
+            port_file.write_text(piecesos.url.rsplit(":", 1)[1])
+            piecesos.state(restart_port=elsewhere, restart_downtime_ms=0)
+            async with serve(None, machine=machine, **ALLOW) as served:
+                outcome = structured(await served.client.call_tool("os_restart", {}))
+                after = await served.client.call_tool("os_permissions", {})
     finally:
         stop(piecesos)
-    assert outcome["back_online"] is True and outcome["downtime_ms"] >= 300
-    assert outcome["base_url"] != piecesos.url and 39300 <= int(outcome["base_url"].rsplit(":", 1)[1]) <= 39333
+    assert outcome["back_online"] is True
+    assert outcome["base_url"] == f"http://127.0.0.1:{elsewhere}"
     assert not after.is_error, text_of(after)
 
 
