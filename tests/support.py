@@ -357,5 +357,8 @@ def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
+        # close() alone does not wake a thread blocked in accept(); shutdown() does (on Linux: EINVAL there).
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
