@@ -26,7 +26,7 @@ from pieces_mcp.errors import (
     TimedOutError,
     quote_detail,
 )
-from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.models.base import Answer, ToolInput
 from pieces_mcp.redact import display_url
 
 logger = logging.getLogger(__name__)

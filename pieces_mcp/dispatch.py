@@ -22,8 +22,8 @@ from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.live import follow_download
-from pieces_mcp.models import Answer, ToolInput
-from pieces_mcp.models_os import UpdateCheckInput
+from pieces_mcp.models.base import Answer, ToolInput
+from pieces_mcp.models.os_tools import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pieces_mcp.catalog import CATALOG, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.desktop import ask_on_desktop, assistant_words
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.models import ToolInput
+from pieces_mcp.models.base import ToolInput
 
 logger = logging.getLogger(__name__)
 

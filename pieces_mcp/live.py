@@ -34,8 +34,9 @@ from pieces_mcp.errors import (
     quote_detail,
 )
 from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, UpdateStatus
-from pieces_mcp.models_os import FileContents
+from pieces_mcp.models.base import Answer
+from pieces_mcp.models.files import FileContents
+from pieces_mcp.models.os_tools import UpdateStatus
 
 if TYPE_CHECKING:
     from pieces_mcp.client import PiecesOS

@@ -1,6 +1,6 @@
 """Keeping credentials out of everything pieces-mcp says: by structure, and by pattern in free text.
 
-One list of secret key names serves both profile trimming (`pieces_mcp.models`) and masking here.
+One list of secret key names serves both profile trimming (`pieces_mcp.models.base`) and masking here.
 """
 
 from __future__ import annotations

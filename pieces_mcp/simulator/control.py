@@ -10,21 +10,34 @@
 | `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
 | `GET  /_simulator/clock`     | `{"held": bool, "sleeping": N}`: N delays now waiting on it       |
 | `POST /_simulator/clock`     | `{"hold": bool, "advance_ms": N}`: hold, move or release its time |
+| `POST /_simulator/launch`    | PiecesOS starts again after `os_terminate`                        |
+| `POST /_simulator/files`     | `{"root": "/dir" or null}`: where file reads are served from      |
+| `POST /_simulator/migration` | merge `status`, `overallProgressPercentage`, `activeMigrations`   |
+|                              | into the migration status (pushed on its stream)                  |
 
 Control requests are never faulted nor logged. A 400 answers `{"error": "<what is wrong>"}`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pieces_mcp.simulator.more_behaviours import reset_more
-from pieces_mcp.simulator.state import ClockPatch, ControlError, FaultSpec, Simulator, StatePatch, parse_control
+from pieces_mcp.simulator.state import (
+    MIGRATION_STATUSES,
+    ClockPatch,
+    ControlError,
+    FaultSpec,
+    Simulator,
+    StatePatch,
+    parse_control,
+)
 
 CONTROL_PREFIX = "/_simulator/"
 
@@ -42,9 +55,13 @@ def _rejected(error: ControlError) -> Response:
 
 
 def control_routes(sim: Simulator) -> list[Route]:
+    """Every `/_simulator/` route: one state, one API."""
+    return [*_state_routes(sim), *_fault_routes(sim), *_clock_routes(sim), *_lifecycle_routes(sim)]
+
+
+def _state_routes(sim: Simulator) -> list[Route]:
     async def reset(request: Request) -> Response:
         sim.reset()
-        reset_more(sim)
         return JSONResponse({"ok": True})
 
     async def calls(request: Request) -> Response:
@@ -60,6 +77,15 @@ def control_routes(sim: Simulator) -> list[Route]:
             return _rejected(error)
         return JSONResponse(sim.state.public())
 
+    return [
+        Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}calls", calls, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", get_state, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", merge_state, methods=["POST"]),
+    ]
+
+
+def _fault_routes(sim: Simulator) -> list[Route]:
     async def get_faults(request: Request) -> Response:
         return JSONResponse(sim.faults())
 
@@ -71,8 +97,22 @@ def control_routes(sim: Simulator) -> list[Route]:
         sim.add_fault(spec)
         return JSONResponse(sim.faults())
 
-    async def clock(request: Request) -> Response:
-        """The simulator's time (pieces_mcp/simulator/clock.py): held, moved on, or let run."""
+    return [
+        Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", add_fault, methods=["POST"]),
+    ]
+
+
+def _clock_routes(sim: Simulator) -> list[Route]:
+    """The simulator's time (pieces_mcp/simulator/clock.py): held, moved on, or let run."""
+
+    def clock_state() -> Response:
+        return JSONResponse({"held": sim.clock.held, "sleeping": sim.clock.sleeping})
+
+    async def get_clock(request: Request) -> Response:
+        return clock_state()
+
+    async def set_clock(request: Request) -> Response:
         try:
             patch = parse_control(ClockPatch, await _payload(request))
         except ControlError as error:
@@ -83,21 +123,48 @@ def control_routes(sim: Simulator) -> list[Route]:
             sim.clock.advance(patch.advance_ms / 1000)
         if patch.hold is False:
             sim.clock.release()
-        return get_clock_state()
-
-    def get_clock_state() -> Response:
-        return JSONResponse({"held": sim.clock.held, "sleeping": sim.clock.sleeping})
-
-    async def get_clock(request: Request) -> Response:
-        return get_clock_state()
+        return clock_state()
 
     return [
-        Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}clock", get_clock, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}clock", clock, methods=["POST"]),
-        Route(f"{CONTROL_PREFIX}calls", calls, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}state", get_state, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}state", merge_state, methods=["POST"]),
-        Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}faults", add_fault, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}clock", set_clock, methods=["POST"]),
+    ]
+
+
+def _lifecycle_routes(sim: Simulator) -> list[Route]:
+    async def launch(request: Request) -> Response:
+        sim.state.terminated = False
+        return JSONResponse(sim.state.public())
+
+    async def files(request: Request) -> Response:
+        try:
+            body = await _payload(request)
+        except ControlError as error:
+            return _rejected(error)
+        root = body.get("root") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or set(body) != {"root"} or not (root is None or isinstance(root, str)):
+            return _rejected(ControlError('the body must be {"root": "/a/folder"} or {"root": null}'))
+        if root is not None and not await asyncio.to_thread(Path(root).is_dir):
+            return _rejected(ControlError(f"{root} is not a folder"))
+        sim.state.files_root = root
+        return JSONResponse(sim.state.public())
+
+    async def migration(request: Request) -> Response:
+        try:
+            body = await _payload(request)
+        except ControlError as error:
+            return _rejected(error)
+        allowed = {"status", "overallProgressPercentage", "activeMigrations"}
+        if not isinstance(body, dict) or not set(body) <= allowed:
+            return _rejected(ControlError(f"the body must be an object with only {', '.join(sorted(allowed))}"))
+        if "status" in body and body["status"] not in MIGRATION_STATUSES:
+            return _rejected(ControlError(f"status must be one of {', '.join(sorted(MIGRATION_STATUSES))}"))
+        sim.state.migration = {**sim.state.migration, **body}
+        sim.hub.publish("migration", sim.state.migration)
+        return JSONResponse(sim.state.public())
+
+    return [
+        Route(f"{CONTROL_PREFIX}launch", launch, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}files", files, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}migration", migration, methods=["POST"]),
     ]

@@ -8,23 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pieces_mcp.catalog import Generation
-from pieces_mcp.models import UpdatingStatusValue
+from pieces_mcp.models.os_tools import MigrationStatusValue, UpdatingStatusValue
 from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.clock import Clock
 from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
 
+# The folder file reads are served from, when the simulator is started with it; none by default.
+FILES_ENV = "PIECES_SIMULATOR_FILES"
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _idle_migration() -> dict[str, Any]:
+    """`OSMigrationStatusResponse` when nothing migrates."""
+    return {"status": "IDLE", "overallProgressPercentage": 100, "activeMigrations": []}
 
 
 @dataclass
@@ -56,12 +65,27 @@ class SimState:
     restarts: int = 0
     # The version PiecesOS reports; an installed update raises it. Set per generation by `Simulator`.
     version: str = profiles.SIMULATOR_VERSION
+    # `OSServerSettings` (the settings toolset).
+    autoboot: bool = False
+    # After `os_terminate`, until `/_simulator/launch`.
+    terminated: bool = False
+    files_root: str | None = field(default_factory=lambda: os.environ.get(FILES_ENV) or None)
+    # Applet name -> the port it serves on (the process toolset).
+    applets: dict[str, int] = field(default_factory=dict)
+    # `OSMigrationStatusResponse`, pushed on the migration stream when `/_simulator/migration` changes it.
+    migration: dict[str, Any] = field(default_factory=_idle_migration)
+    nano_models_prepared: bool = False
+    memory_optimizations: int = 0
     # The simulator's time (a test can hold it): downloads progress on it.
     clock: Clock = field(default_factory=Clock)
 
     def permissions(self) -> dict[str, Any]:
         """`OSPermissions`."""
         return {"processing": {"vision": self.vision, "accessibility": self.accessibility}}
+
+    def settings(self) -> dict[str, Any]:
+        """`OSServerSettings`."""
+        return {"autoboot": self.autoboot}
 
     def download_progress(self) -> float | None:
         """How far the download is (0-1), moving the status to READY_TO_RESTART once it is done."""
@@ -119,7 +143,42 @@ class SimState:
             "permissions": {"vision": self.vision, "accessibility": self.accessibility},
             "linked_providers": [kind for kind, _ in self.providers],
             "restarts": self.restarts,
+            "settings": self.settings(),
+            "terminated": self.terminated,
+            "files_root": self.files_root,
+            "applets": dict(self.applets),
+            "migration": self.migration,
+            "nano_models_prepared": self.nano_models_prepared,
+            "memory_optimizations": self.memory_optimizations,
         }
+
+
+MIGRATION_STATUSES = frozenset(get_args(MigrationStatusValue))
+
+
+class Hub:
+    """Open WebSocket streams by kind; outlives a reset, as open connections do."""
+
+    def __init__(self) -> None:
+        self.listeners: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}
+
+    def join(self, kind: str) -> asyncio.Queue[dict[str, Any] | None]:
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.listeners.setdefault(kind, set()).add(queue)
+        return queue
+
+    def leave(self, kind: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self.listeners.get(kind, set()).discard(queue)
+
+    def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        for queue in self.listeners.get(kind, set()):
+            queue.put_nowait(payload)
+
+    def close_all(self) -> None:
+        """PiecesOS went away: every stream ends."""
+        for queues in self.listeners.values():
+            for queue in queues:
+                queue.put_nowait(None)
 
 
 class Restarter(Protocol):
@@ -263,6 +322,8 @@ class Simulator:
         # The requests being served, so a restart can end them (a picker waiting for its person).
         self.in_flight: set[asyncio.Task[Any]] = set()
         self.restarter: Restarter | None = None
+        # The WebSocket streams open now: they outlive a reset, as open connections do.
+        self.hub = Hub()
 
     def _fresh_state(self) -> SimState:
         return SimState(version=WIRE[self.api].version, clock=self.clock)

@@ -18,8 +18,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pieces_mcp.catalog import BY_NAME, LIVE
-from pieces_mcp.simulator.more_behaviours import FILES_ENV, Unreadable, extras, read_under
-from pieces_mcp.simulator.state import Simulator
+from pieces_mcp.simulator.behaviours.files import Unreadable, read_under
+from pieces_mcp.simulator.state import FILES_ENV, Simulator
 
 UPDATE_POLL_S = 0.05
 PATHS = {live.name: live.path for live in LIVE}
@@ -53,7 +53,7 @@ async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -
 def stream_routes(sim: Simulator) -> list[BaseRoute]:
     def pushed(kind: str, first: Callable[[], dict[str, Any]] | None) -> Callable[[WebSocket], Awaitable[None]]:
         async def endpoint(websocket: WebSocket) -> None:
-            hub = extras(sim).hub
+            hub = sim.hub
             queue = hub.join(kind)
 
             async def produce() -> None:
@@ -70,7 +70,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         return endpoint
 
     async def update_status(websocket: WebSocket) -> None:
-        hub = extras(sim).hub
+        hub = sim.hub
         closed = hub.join("update")  # only ever receives None: PiecesOS went away
 
         async def produce() -> None:
@@ -99,7 +99,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
             return
         sim.record("WS", FILE_READ_PATH, attempt)  # so /_simulator/calls shows what was read
         path = attempt.get("path") if isinstance(attempt, dict) else None
-        root = extras(sim).state.files_root
+        root = sim.state.files_root
         if not isinstance(path, str) or not path:
             await websocket.close(1011, "'path' must be a string.")
             return
@@ -132,7 +132,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
     # the migration stream reports where it stands first, as a status stream does.
     return [
         WebSocketRoute(PATHS["os_settings_stream"], pushed("settings", None)),
-        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: extras(sim).state.migration)),
+        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
         WebSocketRoute(PATHS["os_update_check_stream"], update_status),
         WebSocketRoute(FILE_READ_PATH, file_read),
     ]

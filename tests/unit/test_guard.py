@@ -12,7 +12,8 @@ from pieces_mcp.catalog import BY_NAME, CATALOG, DEFAULT_TOOLSETS, TOOLSETS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.desktop import ARGUMENTS_LIMIT
 from pieces_mcp.guard import AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
-from pieces_mcp.models import FilePickerInput, LinkProviderInput, NoArguments
+from pieces_mcp.models.base import NoArguments
+from pieces_mcp.models.os_tools import FilePickerInput, LinkProviderInput
 
 RESTART = BY_NAME["os_restart"]
 DEVICE = BY_NAME["os_device_information"]
