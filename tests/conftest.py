@@ -1,4 +1,5 @@
-"""Fixtures: one simulator process per API generation for the session, reset before each test."""
+"""Fixtures: one simulator process per API generation for the session, reset before each test; no test's
+discovery sees the machine's real port files or ports."""
 
 from __future__ import annotations
 
@@ -7,12 +8,27 @@ from collections.abc import Iterator
 import pytest
 
 from pieces_mcp.catalog import GENERATIONS
-from tests.support import SimulatorProcess, start_simulator, stop
+from pieces_mcp.discovery import Machine
+from tests.support import SimulatorProcess, refused_ports, start_simulator, stop
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def _test_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machine]:
+    with refused_ports(3) as ports:
+        yield Machine(tmp_path_factory.mktemp("home"), {}, "linux", scan_ports=ports[:2], legacy_ports=ports[2:])
+
+
+@pytest.fixture(autouse=True)
+def _no_real_machine(_test_machine: Machine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code in this process never reads the real port files nor probes the real ports (39300-39399 are shared by
+    every process on the machine): `Machine.this()` is an empty home and ports that refuse, unless a test gives
+    its own `Machine`."""
+    monkeypatch.setattr(Machine, "this", staticmethod(lambda: _test_machine))
 
 
 @pytest.fixture(scope="session")

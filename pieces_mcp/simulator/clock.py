@@ -17,12 +17,15 @@ import time
 
 
 class Clock:
-    """Monotonic seconds that a test can stop (`hold`), move (`advance`) and let run again (`release`)."""
+    """Monotonic time that a test can stop (`hold`), move (`advance`) and let run again (`release`).
+
+    Counted in integer nanoseconds, so 300 ms advanced as three times 100 ms is exactly 300 ms.
+    """
 
     def __init__(self) -> None:
-        self._held_at: float | None = None
+        self._held_at: int | None = None
         # Time moved by `advance` while running, or left behind by a release: the clock never goes back.
-        self._offset = 0.0
+        self._offset = 0
         self._changed: set[asyncio.Future[None]] = set()
 
     @property
@@ -34,24 +37,29 @@ class Clock:
         """How many sleeps wait on this clock now: a test's signal that a delay has begun."""
         return len(self._changed)
 
+    def now_ns(self) -> int:
+        return self._held_at if self._held_at is not None else time.monotonic_ns() + self._offset
+
     def now(self) -> float:
-        return self._held_at if self._held_at is not None else time.monotonic() + self._offset
+        """Seconds, for durations: `now() - earlier`."""
+        return self.now_ns() / 1e9
 
     def hold(self) -> None:
         if self._held_at is None:
-            self._held_at = self.now()
+            self._held_at = self.now_ns()
 
     def release(self) -> None:
         if self._held_at is not None:
-            self._offset = self._held_at - time.monotonic()
+            self._offset = self._held_at - time.monotonic_ns()
             self._held_at = None
             self._wake()
 
     def advance(self, seconds: float) -> None:
+        step = round(seconds * 1e9)
         if self._held_at is not None:
-            self._held_at += seconds
+            self._held_at += step
         else:
-            self._offset += seconds
+            self._offset += step
         self._wake()
 
     def _wake(self) -> None:
@@ -61,11 +69,11 @@ class Clock:
 
     async def sleep(self, seconds: float) -> None:
         """Until `seconds` have passed on this clock: never, while it is held and not advanced."""
-        deadline = self.now() + seconds
-        while (left := deadline - self.now()) > 1e-9:  # advance(0.299) + advance(0.001) is 0.3
+        deadline = self.now_ns() + round(seconds * 1e9)
+        while (left := deadline - self.now_ns()) > 0:
             changed = asyncio.get_running_loop().create_future()
             self._changed.add(changed)
             try:
-                await asyncio.wait({changed}, timeout=None if self.held else left)
+                await asyncio.wait({changed}, timeout=None if self.held else left / 1e9)
             finally:
                 self._changed.discard(changed)

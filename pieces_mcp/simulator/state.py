@@ -60,8 +60,8 @@ class SimState:
     profile_created: datetime = field(default_factory=lambda: datetime(2023, 9, 26, 14, 3, tzinfo=timezone.utc))
     profile_updated: datetime = field(default_factory=_now)
     update_checked: datetime = field(default_factory=_now)
-    # `clock.now()` when the download began; None when nothing is downloading.
-    download_started: float | None = None
+    # `clock.now_ns()` when the download began; None when nothing is downloading.
+    download_started: int | None = None
     restarts: int = 0
     # The version PiecesOS reports; an installed update raises it. Set per generation by `Simulator`.
     version: str = profiles.SIMULATOR_VERSION
@@ -92,8 +92,8 @@ class SimState:
         if self.update_status != "DOWNLOADING":
             return None
         if self.download_started is None:  # scripted straight to DOWNLOADING: the download starts now
-            self.download_started = self.clock.now()
-        elapsed_ms = (self.clock.now() - self.download_started) * 1000
+            self.download_started = self.clock.now_ns()
+        elapsed_ms = (self.clock.now_ns() - self.download_started) / 1e6
         if elapsed_ms >= self.update_download_ms:
             self.update_status, self.download_started = "READY_TO_RESTART", None
             return None
@@ -109,7 +109,7 @@ class SimState:
         progress = self.download_progress()
         answer: dict[str, Any] = {"status": self.update_status}
         if self.update_status == "AVAILABLE":
-            self.update_status, self.download_started = "DOWNLOADING", self.clock.now()
+            self.update_status, self.download_started = "DOWNLOADING", self.clock.now_ns()
         if WIRE[generation].update_has_progress:
             # PiecesOS only reports progress while it downloads.
             answer["percentage"] = None if progress is None else min(99, int(progress * 100))
