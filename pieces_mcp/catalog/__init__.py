@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, Endpoint, Generation, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, EXAMPLE_FILES, GENERATIONS, Endpoint, Example, Generation, Risk, Wait
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
 __all__ = [
@@ -19,10 +19,12 @@ __all__ = [
     "CATALOG",
     "CONFIRM_NOTE",
     "DEFAULT_TOOLSETS",
+    "EXAMPLE_FILES",
     "GENERATIONS",
     "LIVE",
     "TOOLSETS",
     "Endpoint",
+    "Example",
     "Generation",
     "LiveResource",
     "Risk",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -76,6 +76,33 @@ def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model
     return model if isinstance(model, type) else model.resolve(kind)
 
 
+# In an example's arguments, the folder the simulator serves files from (`POST /_simulator/files`): a test fills
+# it in with a folder of its own; docs show it as it is.
+EXAMPLE_FILES = "{files}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call a model might make, for tests and docs, and what its answer must keep to.
+
+    Every entry's examples are called by the tests against the simulator (tests/unit/test_catalog_examples.py),
+    through the MCP server, and each must then keep its entry's invariants: the arguments fit the tool's strict
+    schema; the call reaches PiecesOS at the entry's own path and nowhere else; the answer fits the tool's output
+    schema and has `answer_has`; a guarded call that is refused never reaches PiecesOS.
+    """
+
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    # Keys the structured answer always has (with the simulator's default state: someone signed in).
+    answer_has: tuple[str, ...] = ()
+
+    def filled(self, files: str) -> dict[str, Any]:
+        """The arguments, with `EXAMPLE_FILES` replaced by the folder `files`."""
+        return {
+            key: value.replace(EXAMPLE_FILES, files) if isinstance(value, str) else value
+            for key, value in self.arguments.items()
+        }
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -99,6 +126,8 @@ class Endpoint:
     websocket: bool = False
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
+    # At least one; the first is what tests call the tool with (see `Example`).
+    examples: tuple[Example, ...] = ()
 
     @property
     def input_model(self) -> type[ToolInput]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, EXAMPLE_FILES, Endpoint, Example, Models, Risk, Wait
 
 FILES_MODELS = Models("pieces_mcp.models.files")
 # Where a file read is cut, so one file cannot flood a model's context (`models.files.FileContents`).
@@ -27,6 +27,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "verified", "file")),),
     ),
     Endpoint(
         name="os_filesystem_file_open",
@@ -43,6 +44,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         consequence="A file manager window will open on your desktop at the path below.",
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_browser_url_open",
@@ -60,6 +62,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         open_world=True,
         consequence="Your web browser will open the address below.",
+        examples=(Example({"url": "https://docs.pieces.app/"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_filesystem_file_read_streamed",
@@ -82,5 +85,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "The contents of the file named below (up to "
             f"{READ_LIMIT_BYTES // 1000} KB) will be handed to your AI assistant and its provider."
         ),
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "text", "truncated")),),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Example, Models, Risk, Wait
 
 OS_MODELS = Models("pieces_mcp.models.os_tools")
 
@@ -26,6 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("name", "version", "hardware")),),
     ),
     Endpoint(
         name="os_permissions",
@@ -43,6 +44,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_update_check",
@@ -64,6 +66,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
+        examples=(Example(answer_has=("status",)),),
     ),
     Endpoint(
         name="os_permissions_request",
@@ -82,6 +85,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         idempotent=True,
         consequence="Your operating system will show a permission prompt for PiecesOS on your desktop.",
+        examples=(Example({"vision": True}, answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_restart",
@@ -103,6 +107,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will restart: the Pieces apps connected to it lose it for a few seconds, and anything "
             "it is doing now is interrupted."
         ),
+        examples=(Example(answer_has=("restarted", "back_online", "downtime_ms")),),
     ),
     Endpoint(
         name="pick_files",
@@ -120,6 +125,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         consequence=(
             "A file picker window will open on your desktop; the files you choose are shared with the assistant."
+        ),
+        examples=(
+            Example({"allow_multiple": True, "allowed_extensions": ["md"]}, answer_has=("paths", "total", "truncated")),
         ),
     ),
     Endpoint(
@@ -143,6 +151,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         consequence=(
             "A folder picker window will open on your desktop; the folders you choose are shared with the assistant."
         ),
+        examples=(Example(answer_has=("paths", "total", "truncated")),),
     ),
     Endpoint(
         name="sign_into_os",
@@ -160,6 +169,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="A browser window will open so you can sign in to your Pieces account.",
+        examples=(Example(answer_has=("id", "email")),),
     ),
     Endpoint(
         name="sign_out_of_os",
@@ -179,6 +189,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         destructive=True,
         idempotent=True,
         consequence="You will be signed out of your Pieces account; cloud features stop until you sign in again.",
+        examples=(Example(),),
     ),
     Endpoint(
         name="link_provider",
@@ -197,5 +208,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="Your Pieces account will be linked to the identity provider you are about to authorise.",
+        examples=(Example({"type": "gitlab"}, answer_has=("user",)),),
     ),
 )

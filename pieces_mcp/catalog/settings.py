@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Example, Models, Risk, Wait
 
 SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
@@ -25,6 +25,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("autoboot",)),),
     ),
     Endpoint(
         name="os_settings_update",
@@ -42,5 +43,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS's settings will change as shown below (autoboot: start PiecesOS when you log in).",
+        examples=(Example({"autoboot": True}, answer_has=("autoboot",)),),
     ),
 )
