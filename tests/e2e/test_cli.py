@@ -217,7 +217,8 @@ async def test_http_transport_serves_the_same_tools_and_guard(
         names = {tool.name for tool in (await client.list_tools()).tools}
         device = await client.call_tool("os_device_information", {})
         restart = await client.call_tool("os_restart", {})
-    assert len(names) == 10 and not device.is_error
+    assert names == {endpoint.name for endpoint in CATALOG if endpoint.toolset in DEFAULT_TOOLSETS}
+    assert not device.is_error
     assert restart.is_error and simulator.os_calls("/os/restart") == []
 
 

@@ -20,23 +20,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 ALLOW_ALL = {"PIECES_MCP_CONFIRM": "allow"}
 # The seed's ten, the default toolset; the others are exercised in test_full_api.py.
 CATALOG = [endpoint for endpoint in EVERY_TOOL if endpoint.toolset == "os"]
-# Arguments for each tool in a complete run; keys are the tool names of the catalog.
-ARGUMENTS: dict[str, dict[str, Any]] = {
-    "os_device_information": {},
-    "os_permissions": {},
-    "os_update_check": {},
-    "os_permissions_request": {"vision": True},
-    "pick_files": {"allow_multiple": True, "allowed_extensions": ["py"]},
-    "pick_folders": {},
-    "sign_into_os": {},
-    "link_provider": {"type": "gitlab"},
-    "sign_out_of_os": {},
-    "os_restart": {},
-}
-
-
-def test_every_catalog_entry_is_exercised() -> None:
-    assert sorted(ARGUMENTS) == sorted(endpoint.name for endpoint in CATALOG)
+# Arguments for each tool in a complete run: its catalog entry's first example.
+ARGUMENTS: dict[str, dict[str, Any]] = {endpoint.name: endpoint.examples[0].filled("/tmp") for endpoint in CATALOG}
 
 
 async def test_tools_list_has_schemas_titles_and_annotations(simulator: SimulatorProcess) -> None:
@@ -72,6 +57,7 @@ async def test_every_tool_answers_in_every_api_generation(any_simulator: Simulat
     async with serve(any_simulator.url, mode=mode, **ALLOW_ALL) as served:
         for name, arguments in ARGUMENTS.items():
             results[name] = structured(await served.client.call_tool(name, arguments))
+            any_simulator.state(signed_in=True)  # whatever the tool did (sign_out_of_os), the next finds a user
 
     assert results["os_device_information"]["name"]
     # One normalised shape whichever generation answered: CPUs, GPUs and RAM are always there.
@@ -91,7 +77,8 @@ async def test_every_tool_answers_in_every_api_generation(any_simulator: Simulat
     # What reached PiecesOS used its API names and the generation's own paths.
     picks = [call for call in any_simulator.calls() if call["path"].endswith("files/pick")]
     seed = picks[-1]["path"] == "/os/files/pick"
-    assert picks[-1]["body"] == {"allowedExtensions": ["py"], **({} if seed else {"allowMultiple": True})}
+    extensions = ARGUMENTS["pick_files"]["allowed_extensions"]
+    assert picks[-1]["body"] == {"allowedExtensions": extensions, **({} if seed else {"allowMultiple": True})}
     for secret in SECRET_MARKERS:
         assert secret not in repr(results)
 

@@ -31,12 +31,6 @@ from pieces_mcp.simulator.fault_answers import ConnectionDroppedError
 
 pytestmark = pytest.mark.timeout(30)
 
-REQUEST_BODIES: dict[str, Any] = {
-    "os_permissions_request": {"processing": {"vision": True}},
-    "os_update_check": {},
-    "pick_files": {"allowMultiple": True, "allowedExtensions": ["md"]},
-    "link_provider": {"type": "github"},
-}
 MOVED = [endpoint for endpoint in CATALOG if endpoint.moved_between_generations]
 
 
@@ -68,7 +62,10 @@ def call(
 ) -> httpx.Response:
     """Call one catalog endpoint the way a client would; `body=...` replaces the usual request body."""
     endpoint = BY_NAME[name]
-    json_body = body.get("body", endpoint.input_model.body_for_generation(REQUEST_BODIES.get(name), generation))
+    if "body" not in body:  # the body the server sends for the entry's first example
+        arguments = endpoint.input_model.model_validate(endpoint.examples[0].filled("/tmp"))
+        body["body"] = endpoint.input_model.body_for_generation(arguments.body(), generation)
+    json_body = body["body"]
     return http.request(endpoint.method, base + endpoint.path_for(generation), json=json_body)
 
 
@@ -375,7 +372,7 @@ def test_faults_can_target_well_known_paths(client: httpx.Client) -> None:
 
 def test_faulted_os_requests_are_still_logged(client: httpx.Client) -> None:
     add_fault(client, path="/os/link_provider", status=500)
-    call(client, "link_provider")
+    call(client, "link_provider", body={"type": "github"})
     assert client.get("/_simulator/calls").json() == [
         {"method": "POST", "path": "/os/link_provider", "body": {"type": "github"}}
     ]

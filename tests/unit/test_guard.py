@@ -144,7 +144,8 @@ def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: P
 
 def test_the_default_toolset_offers_exactly_the_seeds_ten() -> None:
     offered = [endpoint.name for endpoint in policy().visible()]
-    assert {"os"} == DEFAULT_TOOLSETS and len(offered) == 10 and "os_terminate" not in offered
+    seeds = [endpoint.name for endpoint in CATALOG if endpoint.toolset == "os"]
+    assert {"os"} == DEFAULT_TOOLSETS and offered == seeds and "os_terminate" not in offered
     assert policy().describe(BY_NAME["os_terminate"]) == "hidden (toolset process not chosen)"
 
 
