@@ -7,6 +7,7 @@ PiecesOS lives on disk) and only `reset()` brings it back to the defaults.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import os
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pieces_mcp.catalog import Generation
 from pieces_mcp.models.os_tools import MigrationStatusValue, UpdatingStatusValue
@@ -235,7 +236,13 @@ class FaultSpec(_Strict):
     the connection before a usable answer (see `app.drop_connection`); a `delay_ms` alone delays the
     normal answer. `times: 0` lasts until reset. `content_encoding` (e.g. "gzip", "gzip, gzip", "deflate")
     compresses the body so and says so, unless `raw_body` (the header with the body as given: a corrupt
-    compressed answer); `repeat` sends the body that many times over.
+    compressed answer); `repeat` sends the body that many times over. `charset` is the codec the body's text
+    is sent in (default utf-8; "utf-16", "utf-32-be", "utf-8-sig" for a BOM, "latin-1" for any byte values;
+    lone surrogates pass as such), whatever `content_type` declares.
+
+    On a WebSocket path, `frames` replaces the stream: each item is sent as one message (an object or list as
+    JSON text, a string as it is), as binary messages in `charset` when `binary_frames`; then the stream stays
+    open until the client leaves, as PiecesOS's do.
     """
 
     path: str = Field(pattern=r"^/")
@@ -249,6 +256,19 @@ class FaultSpec(_Strict):
     content_encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 ,_-]+$")
     raw_body: bool = False
     repeat: int = Field(default=1, ge=1, le=1 << 32)
+    charset: str | None = None
+    frames: list[str | dict[str, Any] | list[Any]] | None = None
+    binary_frames: bool = False
+
+    @field_validator("charset")
+    @classmethod
+    def _known_charset(cls, charset: str | None) -> str | None:
+        if charset is not None:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                raise ValueError(f"Python has no codec {charset!r}") from None
+        return charset
 
     @model_validator(mode="after")
     def _compressible(self) -> FaultSpec:
@@ -273,7 +293,18 @@ class FaultSpec(_Strict):
             body, content_type = f"Simulated fault: status {status}", "text/plain"
         else:
             body, content_type = json.dumps(self.body), "application/json"
-        return status, body.encode(), self.content_type or content_type
+        return status, self.encoded(body), self.content_type or content_type
+
+    def encoded(self, text: str) -> bytes:
+        """`text` in the fault's charset; a lone surrogate goes out as its own bytes where the codec has them."""
+        charset = self.charset or "utf-8"
+        errors = "surrogatepass" if codecs.lookup(charset).name.startswith("utf") else "strict"
+        return text.encode(charset, errors)
+
+    def frame_messages(self) -> list[str | bytes]:
+        """The WebSocket messages of a `frames` fault, as they go on the wire."""
+        texts = [frame if isinstance(frame, str) else json.dumps(frame) for frame in self.frames or []]
+        return [self.encoded(text) for text in texts] if self.binary_frames else list(texts)
 
 
 @dataclass

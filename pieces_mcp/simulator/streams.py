@@ -3,6 +3,7 @@
 Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
 them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
 code changes in several places, so its stream watches it (every `UPDATE_POLL_S`) and sends what differs.
+A `frames` fault (`state.FaultSpec`) replaces any stream's messages with its own.
 """
 
 from __future__ import annotations
@@ -48,6 +49,30 @@ async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -
         await asyncio.gather(*tasks, return_exceptions=True)
     with contextlib.suppress(RuntimeError):  # already closed by the client
         await websocket.close()
+
+
+async def _send_frames(websocket: WebSocket, messages: list[str | bytes]) -> None:
+    """A `frames` fault: its messages instead of the stream's, then open until the client leaves."""
+    await websocket.accept()
+    for message in messages:
+        if isinstance(message, bytes):
+            await websocket.send_bytes(message)
+        else:
+            await websocket.send_text(message)
+    await _until_closed(websocket)
+
+
+def _faultable(sim: Simulator, path: str, endpoint: Callable[[WebSocket], Awaitable[None]]) -> WebSocketRoute:
+    """The route of a stream, answered by a queued `frames` fault on `path` when there is one."""
+
+    async def faulted(websocket: WebSocket) -> None:
+        fault = sim.take_fault(path)
+        if fault is not None and fault.frames is not None:
+            await _send_frames(websocket, fault.frame_messages())
+            return
+        await endpoint(websocket)
+
+    return WebSocketRoute(path, faulted)
 
 
 def stream_routes(sim: Simulator) -> list[BaseRoute]:
@@ -131,8 +156,8 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
     # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
     # the migration stream reports where it stands first, as a status stream does.
     return [
-        WebSocketRoute(PATHS["os_settings_stream"], pushed("settings", None)),
-        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
-        WebSocketRoute(PATHS["os_update_check_stream"], update_status),
-        WebSocketRoute(FILE_READ_PATH, file_read),
+        _faultable(sim, PATHS["os_settings_stream"], pushed("settings", None)),
+        _faultable(sim, PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
+        _faultable(sim, PATHS["os_update_check_stream"], update_status),
+        _faultable(sim, FILE_READ_PATH, file_read),
     ]
