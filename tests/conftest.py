@@ -9,6 +9,7 @@ import pytest
 
 from pieces_mcp.catalog import GENERATIONS
 from pieces_mcp.discovery import Machine
+from pieces_mcp.install import files as install_files
 from tests.support import SimulatorProcess, refused_ports, start_simulator, stop
 
 
@@ -27,8 +28,12 @@ def _test_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machine]
 def _no_real_machine(_test_machine: Machine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Code in this process never reads the real port files nor probes the real ports (39300-39399 are shared by
     every process on the machine): `Machine.this()` is an empty home and ports that refuse, unless a test gives
-    its own `Machine`."""
+    its own `Machine`. Nor does it write into the real ~/.cache: `install`'s lock files go to the test home.
+
+    (The one cache the suite keeps on purpose is the vendor clients' venvs, ~/.cache/pieces-mcp-tests: see
+    tests/contract/test_vendor_generations.py.)"""
     monkeypatch.setattr(Machine, "this", staticmethod(lambda: _test_machine))
+    monkeypatch.setattr(install_files, "_lock_dir", lambda: _test_machine.home / "locks")
 
 
 @pytest.fixture(scope="session")
