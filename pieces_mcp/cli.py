@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _simulator_port(text: str) -> int:
-    from pieces_mcp.simulator.generations import REAL_PORTS
+    from pieces_mcp.simulator.state import REAL_PORTS
 
     if text == "real":
         return REAL_PORTS
@@ -293,9 +293,13 @@ def run_simulator(host: str, port: int, api: Any) -> int:
 
 
 def list_tools(settings: Settings) -> int:
+    from pieces_mcp.doctor import cannot_do_here
     from pieces_mcp.guard import Policy
 
     print("\n".join(Policy(settings).table()))
+    # What this PiecesOS lacks of the offered tools (an older generation: catalog.generations).
+    for line in anyio.run(cannot_do_here, settings):
+        print(f"cannot do here: {line}")
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pieces_mcp.catalog.entry import ModelRef, Models
+from pieces_mcp.catalog.generations import FROM_V10, Since
 
 if TYPE_CHECKING:
     from pieces_mcp.models.base import Answer
@@ -29,6 +30,7 @@ class LiveResource:
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
+    since: Since = FROM_V10  # the streams came with client 2.3.0 (the update and settings streams)
 
     @property
     def model(self) -> type[Answer]:
@@ -59,6 +61,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/status/stream",
+        since=Since("current", "5.0.0"),  # pieces-os-client 5.0.0 is the first with `stream_os_migration_status`
         answer=OS_MODELS.MigrationStatusAnswer,
         toolset="os",
     ),

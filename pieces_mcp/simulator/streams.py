@@ -23,8 +23,8 @@ from pieces_mcp.simulator.behaviours.files import Unreadable, read_under
 from pieces_mcp.simulator.state import FILES_ENV, Simulator
 
 UPDATE_POLL_S = 0.05
-PATHS = {live.name: live.path for live in LIVE}
-FILE_READ_PATH = BY_NAME["os_filesystem_file_read_streamed"].path_for("current")
+FILE_READ = BY_NAME["os_filesystem_file_read_streamed"]
+FILE_READ_PATH = FILE_READ.path_for("current")
 CHUNK = 64 * 1024
 
 
@@ -155,9 +155,15 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
 
     # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
     # the migration stream reports where it stands first, as a status stream does.
-    return [
-        _faultable(sim, PATHS["os_settings_stream"], pushed("settings", None)),
-        _faultable(sim, PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
-        _faultable(sim, PATHS["os_update_check_stream"], update_status),
-        _faultable(sim, FILE_READ_PATH, file_read),
+    served = {
+        "os_settings_stream": pushed("settings", None),
+        "stream_os_migration_status": pushed("migration", lambda: sim.state.migration),
+        "os_update_check_stream": update_status,
+    }
+    # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
+    routes: list[BaseRoute] = [
+        _faultable(sim, live.path, served[live.name]) for live in LIVE if live.since.exists_in(sim.api)
     ]
+    if FILE_READ.since.exists_in(sim.api):
+        routes.append(_faultable(sim, FILE_READ_PATH, file_read))
+    return routes
