@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, models, os, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, Endpoint, Generation, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, ArgumentKind, Endpoint, Generation, Risk, Wait
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "GENERATIONS",
     "LIVE",
     "TOOLSETS",
+    "ArgumentKind",
     "Endpoint",
     "Generation",
     "LiveResource",

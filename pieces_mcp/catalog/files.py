@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
 
 TOOLSET = "files"
 ABOUT = "check a path, open a file or a web link on the desktop, read a file's contents"
@@ -19,6 +19,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/path/verify",
         input_model=models_os.PathInput,
+        arguments={"path": ArgumentKind.PATH},
         output_model=models_os.VerifiedPath,
         risk=Risk.READ,
         toolset=TOOLSET,
@@ -35,6 +36,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/file/open",
         input_model=models_os.PathInput,
+        arguments={"path": ArgumentKind.PATH},
         output_model=models_os.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -51,6 +53,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/browser/url/open",
         input_model=models_os.UrlInput,
+        arguments={"url": ArgumentKind.URL},
         output_model=models_os.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -69,6 +72,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="GET",
         path="/os/filesystem/file/read/streamed",
         input_model=models_os.FileReadInput,
+        arguments={"path": ArgumentKind.PATH},
         output_model=models_os.FileContents,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
 
 TOOLSET = "models"
 ABOUT = "prepare (download and load) PiecesOS's small local models"
@@ -19,6 +19,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/nano_models/prepare",
         input_model=models_os.NanoModelsInput,
+        arguments={"conversation": ArgumentKind.VALUE},
         output_model=models_os.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
 
 TOOLSET = "os"
 ABOUT = "the seed's ten: device, permissions, updates, restart, pickers, sign-in and providers"
@@ -47,22 +47,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="os_update_check",
         title="Check for a PiecesOS update",
         description=(
-            "Ask PiecesOS whether an update exists. status is one of UP_TO_DATE, AVAILABLE (found; checking "
-            "starts the download), DOWNLOADING (percentage shows progress), READY_TO_RESTART (downloaded: "
-            "os_restart installs it), REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE or UNKNOWN "
-            "(status_raw then holds what PiecesOS said). To update: check; while AVAILABLE or DOWNLOADING, check "
-            "again every few seconds to follow the download; at READY_TO_RESTART, ask the person, and only with "
-            "their confirmation call os_restart to install. This tool itself never installs anything."
+            "Ask PiecesOS whether an update exists. Not read-only: when one is found, the check makes PiecesOS "
+            "start downloading it (network and disk; nothing is installed). status is one of UP_TO_DATE, "
+            "AVAILABLE (found; the download starts), DOWNLOADING (percentage shows progress), READY_TO_RESTART "
+            "(downloaded: os_restart installs it), REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE "
+            "or UNKNOWN (status_raw then holds what PiecesOS said). To update: check; while AVAILABLE or "
+            "DOWNLOADING, check again every few seconds to follow the download; at READY_TO_RESTART, ask the "
+            "person, and only with their confirmation call os_restart to install. This tool never installs."
         ),
         method="POST",
         path="/os/update/check",
         input_model=models_os.UpdateCheckInput,
+        arguments={"follow_download": ArgumentKind.VALUE},
         output_model=models.UpdateStatus,
         risk=Risk.READ,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
+        # The vendor has no other call that starts the download: its CLI (pieces-app/cli-agent,
+        # src/pieces/core/update_pieces_os.py) and its Raycast extension drive a whole update with repeated
+        # POST /os/update/check until READY_TO_RESTART, then os_restart; the SDK's OSApi has only the check and
+        # its stream, and UpdatingStatusEnum's AVAILABLE means "available (but not downloaded)"
+        # (pieces-os-client-sdk-for-python docs/UpdatingStatusEnum.md). So the tool keeps the vendor's one call
+        # and says what it does: not annotated read-only, asked of nobody (it installs nothing; os_restart,
+        # guarded, installs), offered in read-only mode for the same reason.
+        side_effect="may start downloading a PiecesOS update it finds (installs nothing)",
     ),
     Endpoint(
         name="os_permissions_request",
@@ -75,6 +85,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/permissions/request",
         input_model=models.PermissionsRequestInput,
+        arguments={"vision": ArgumentKind.VALUE, "accessibility": ArgumentKind.VALUE},
         output_model=models.Permissions,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -113,6 +124,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path={"current": "/os/filesystem/files/pick", "v10": "/os/filesystem/files/pick", "seed": "/os/files/pick"},
         input_model=models.FilePickerInput,
+        arguments={"allow_multiple": ArgumentKind.VALUE, "allowed_extensions": ArgumentKind.VALUE},
         output_model=models.PickedPaths,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -190,6 +202,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/link_provider",
         input_model=models.LinkProviderInput,
+        arguments={"type": ArgumentKind.VALUE},
         output_model=models.SignedInUser,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
 
 TOOLSET = "process"
 ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
@@ -57,6 +57,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/launch",
         input_model=models_os.AppletInput,
+        arguments={"type": ArgumentKind.VALUE},
         output_model=models_os.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -74,6 +75,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/restart",
         input_model=models_os.AppletInput,
+        arguments={"type": ArgumentKind.VALUE},
         output_model=models_os.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -88,6 +90,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/terminate",
         input_model=models_os.AppletInput,
+        arguments={"type": ArgumentKind.VALUE},
         output_model=models_os.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

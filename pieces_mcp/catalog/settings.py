@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
 
 TOOLSET = "settings"
 ABOUT = "read and change PiecesOS's settings (today: start at login)"
@@ -35,6 +35,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/settings/update",
         input_model=models_os.SettingsUpdateInput,
+        arguments={"autoboot": ArgumentKind.VALUE},
         output_model=models_os.OSSettings,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
