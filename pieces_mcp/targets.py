@@ -96,10 +96,11 @@ class Shown:
     name: str
     effective: str
     asked: str
+    note: str = ""  # for a URL, where the browser goes: "host xn--80ak6aa92e.com, port 443"
 
     def lines(self) -> list[str]:
         effective = visible(self.effective)
-        line = f"{self.name}: {effective}"
+        line = f"{self.name}: {effective}" + (f" ({self.note})" if self.note else "")
         if self.asked == self.effective:
             return [line]
         return [line, f"(the assistant asked for {visible(self.asked)}, which is {effective})"]
@@ -132,11 +133,13 @@ def effective_call(endpoint: Endpoint, arguments: ToolInput) -> EffectiveCall:
         value = getattr(arguments, name)
         if value is None:
             continue
+        note = ""
         try:
             if kind is ArgumentKind.PATH:
                 updates[name] = effective = effective_path(value)
             elif kind is ArgumentKind.URL:
                 updates[name] = effective = effective_url(value)
+                note = "host {}, port {}".format(*browser_destination(effective))
             else:
                 effective = json.dumps(given[name], ensure_ascii=False)
         except TargetRefusedError as exc:
@@ -144,7 +147,7 @@ def effective_call(endpoint: Endpoint, arguments: ToolInput) -> EffectiveCall:
         asked = value if kind is not ArgumentKind.VALUE else effective
         if endpoint.guarded:
             _fits_whole(endpoint, name, asked, effective)
-        shown.append(Shown(name, effective, asked))
+        shown.append(Shown(name, effective, asked, note))
     return EffectiveCall(arguments.model_copy(update=updates), tuple(shown))
 
 
@@ -264,7 +267,7 @@ def _refuse_special_file(path: str) -> None:
 
 
 def effective_url(url: str) -> str:
-    """The address as a browser will contact it: scheme://ascii-host:port/path?query#fragment.
+    """The address as a browser will contact it: scheme://ascii-host[:port]/path?query#fragment.
 
     Read the way browsers read it (WHATWG URL), not the way `urlsplit` does where the two differ: a browser
     drops tabs and newlines, reads a backslash as a slash and percent-decodes the host, so "http://a.com\\@b.com"
@@ -288,7 +291,15 @@ def effective_url(url: str) -> str:
             "since the page it opens would not be the one it seems to name"
         )
     host, port = _host_and_port(authority, DEFAULT_PORTS[scheme])
-    return f"{scheme}://{host}:{port}{_browser_tail(tail)}"
+    shown_port = "" if port == DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{shown_port}{_browser_tail(tail)}"
+
+
+def browser_destination(url: str) -> tuple[str, int]:
+    """The host and port an effective URL (from `effective_url`) makes the browser contact."""
+    scheme, _, rest = url.partition("://")
+    authority, _ = _split_authority(rest)
+    return _host_and_port(authority, DEFAULT_PORTS[scheme])
 
 
 def _split_authority(text: str) -> tuple[str, str]:
@@ -368,6 +379,7 @@ __all__ = [
     "Shown",
     "TargetRefusedError",
     "ascii_host",
+    "browser_destination",
     "effective_call",
     "effective_path",
     "effective_url",
