@@ -337,6 +337,11 @@ def ascii_host(name: str) -> str:
         raise TargetRefusedError("has a host name that is not a valid international domain name") from None
     if not HOST_CHARACTERS.match(host):
         raise TargetRefusedError("has a host with characters a browser would refuse or read differently")
+    if "xn--" in host:  # real punycode, or the person is shown a name that means nothing
+        try:
+            idna.decode(host.rstrip("."))
+        except (idna.IDNAError, UnicodeError):
+            raise TargetRefusedError("has a host name that is not a valid international domain name") from None
     labels = host.rstrip(".").split(".")
     if re.fullmatch(r"[0-9]+|0x[0-9a-f]*", labels[-1]):
         # Browsers read 0x7f.1, 0177.0.0.1 and 2130706433 as 127.0.0.1 (WHATWG URL, IPv4 parser).
