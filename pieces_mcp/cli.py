@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import anyio
 
 from pieces_mcp import __version__
-from pieces_mcp.config import ConfigError, Settings, add_arguments, load, to_environment
+from pieces_mcp.config import ConfigError, Settings, add_arguments, http_token, load, to_environment
 from pieces_mcp.logs import configure_logging
 from pieces_mcp.redact import mask_text
 
@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--config", help="the configuration file to edit (default: the client's usual place)")
     install.add_argument("--dry-run", action="store_true", help="print the resulting file instead of writing it")
     install.add_argument("--reset", action="store_true", help="replace the whole pieces-os entry, env included")
+    install.add_argument(
+        "serve_args",
+        nargs="*",
+        metavar="-- SERVE-ARGS",
+        help="after `--`: the arguments that follow `serve` in the entry (e.g. -- --toolsets all --read-only); "
+        "without `--` a re-install keeps the entry's own, and a bare `--` removes them",
+    )
     return parser
 
 
@@ -135,21 +142,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "install":
             from pieces_mcp.install import run_install
 
-            return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset)
+            serve_args = args.serve_args if "--" in arguments else None  # `--` alone: no arguments after serve
+            return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset, serve_args=serve_args)
         settings = load(args)
         if args.command == "serve" and args.port is not None and args.transport != "http":
             raise ConfigError("--port only applies to the HTTP transport: add --transport http, or leave --port out")
-        listener = None
+        listener, token = None, None
         if args.command == "serve" and args.transport == "http":
             from pieces_mcp.http_transport import listen
 
+            token = http_token()
             listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
         print(f"pieces-mcp: {mask_text(str(exc))}", file=sys.stderr)  # it may quote a URL with credentials
         return 2
     configure_logging(settings.log_level)
     if listener is not None:
-        return serve_http(settings, simulate=args.simulate, listener=listener)
+        return serve_http(settings, simulate=args.simulate, listener=listener, token=token)
     if args.command == "serve":
         return serve(settings, *_reserve_stdio_for_mcp(), simulate=args.simulate)
     if args.command == "tools":
@@ -258,12 +267,12 @@ def _copy(source: int, target: int, pipe_end: int) -> None:
             os.close(pipe_end)
 
 
-def serve_http(settings: Settings, *, simulate: bool, listener: socket.socket) -> int:
+def serve_http(settings: Settings, *, simulate: bool, listener: socket.socket, token: str | None) -> int:
     from pieces_mcp.http_transport import serve_http as serve_over_http
     from pieces_mcp.mcp_adapter import build_server
 
     with _simulated(settings, simulate) as effective, suppress(KeyboardInterrupt):
-        anyio.run(serve_over_http, build_server(effective), listener, os.environ.get("PIECES_MCP_HTTP_TOKEN"))
+        anyio.run(serve_over_http, build_server(effective), listener, token)
     return 0
 
 

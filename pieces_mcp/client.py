@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -15,7 +13,7 @@ import anyio
 import httpx
 from pydantic import ValidationError
 
-from pieces_mcp import __version__, decoding, discovery, live
+from pieces_mcp import __version__, decoding, discovery, live, wire_text
 from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import (
@@ -26,7 +24,7 @@ from pieces_mcp.errors import (
     TimedOutError,
     quote_detail,
 )
-from pieces_mcp.models import Answer, ToolInput
+from pieces_mcp.models.base import Answer, ToolInput
 from pieces_mcp.redact import display_url
 
 logger = logging.getLogger(__name__)
@@ -147,16 +145,11 @@ class PiecesOS:
         if not response.content:
             return None
         try:
-            return _without_lone_surrogates(json.loads(response.content), response.content)
-        except RecursionError:
+            return response.json()
+        except wire_text.NotJSONError as problem:
             raise BadAnswerError(
-                f"PiecesOS answered {endpoint.name} with JSON nested too deeply to read, which no OS endpoint "
-                "sends; restart PiecesOS and try again."
-            ) from None
-        except ValueError:
-            raise BadAnswerError(
-                f"PiecesOS answered {endpoint.name} with something that is not JSON "
-                f"({quote_detail(response.text, 80)!r}); restart PiecesOS and try again."
+                f"PiecesOS answered {endpoint.name} with {problem.why}, which no OS endpoint sends; "
+                "restart PiecesOS and try again."
             ) from None
 
     async def _send_endpoint(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Reply:
@@ -255,11 +248,11 @@ class PiecesOS:
                 f"pieces-mcp could not exchange {what} with PiecesOS at {display_url(base_url)}; "
                 "check PIECES_OS_URL (or leave it unset to find PiecesOS), then try again."
             ) from None
-        reply = Reply(response.status_code, content)
+        reply = Reply(response.status_code, content, response.headers.get("content-type", ""))
         if 300 <= reply.status < 400:
             raise BadAnswerError(_redirect_sentence(what, reply.status))
         if reply.status >= 400:
-            raise _status_error(reply, response.reason_phrase, what)
+            raise _status_error(reply, _reason_phrase(response), what)
         return reply
 
     async def _restart(self, endpoint: Endpoint, body: dict[str, Any] | None) -> dict[str, Any]:
@@ -308,12 +301,26 @@ class PiecesOS:
 
 @dataclass(frozen=True)
 class Reply:
+    """A whole answer; its text and JSON are read through `wire_text`, the one decoder of PiecesOS's text."""
+
     status: int
     content: bytes
+    content_type: str = ""
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
+        return wire_text.body_text(self.content, self.content_type)
+
+    def json(self) -> Any:
+        """The body as JSON, every string cleaned and masked; raises wire_text.NotJSONError."""
+        return wire_text.body_json(self.content, self.content_type)
+
+
+def _reason_phrase(response: httpx.Response) -> str:
+    # httpx's `reason_phrase` drops every byte that is not ASCII; the bytes themselves are its documented
+    # "reason_phrase" response extension.
+    raw = response.extensions.get("reason_phrase")
+    return wire_text.header_text(raw) if isinstance(raw, bytes) else wire_text.header_text(response.reason_phrase)
 
 
 def _status_error(reply: Reply, reason: str, what: str) -> BadStatusError:
@@ -328,29 +335,6 @@ def _status_error(reply: Reply, reason: str, what: str) -> BadStatusError:
     else:
         advice = "check the arguments and try again"
     return BadStatusError(f"PiecesOS answered {what} with HTTP {status} ({detail}); {advice}.", status)
-
-
-# A lone surrogate reaches a decoded string only through a `\uD800`-`\uDFFF` escape or raw surrogate bytes
-# (json.loads decodes bytes with "surrogatepass"); neither can be encoded as UTF-8 on the way to the client.
-_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(payload: Any, raw: bytes) -> Any:
-    """`payload` with every lone surrogate replaced by U+FFFD, so the answer still reaches the client."""
-    if not _SURROGATE_HINT.search(raw):
-        return payload
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return _LONE_SURROGATE.sub("\ufffd", value)
-        if isinstance(value, list):
-            return [clean(item) for item in value]
-        if isinstance(value, dict):
-            return {clean(key): clean(item) for key, item in value.items()}
-        return value
-
-    return clean(payload)
 
 
 def _redirect_sentence(what: str, status: int | None) -> str:

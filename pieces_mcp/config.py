@@ -340,3 +340,24 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+HTTP_TOKEN_ENV = "PIECES_MCP_HTTP_TOKEN"
+# As long as the token pieces-mcp generates (`secrets.token_urlsafe(32)`, 43 characters, 256 bits) need not be,
+# but long enough that guessing it over loopback is hopeless: 32 characters.
+MIN_HTTP_TOKEN_LENGTH = 32
+
+
+def http_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """The bearer token the person chose for the HTTP transport; None to generate one. ConfigError if too short."""
+    environ = os.environ if environ is None else environ
+    token = environ.get(HTTP_TOKEN_ENV, "")
+    if not token:
+        return None
+    if len(token) < MIN_HTTP_TOKEN_LENGTH:
+        # The token itself is never echoed: only its length.
+        raise ConfigError(
+            f"{HTTP_TOKEN_ENV} must be at least {MIN_HTTP_TOKEN_LENGTH} characters long (it has {len(token)}); "
+            "set a longer one, or unset it to have one generated"
+        )
+    return token

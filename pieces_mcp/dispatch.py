@@ -23,8 +23,8 @@ from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditError, AuditLog, Decision, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.live import follow_download
-from pieces_mcp.models import Answer, ToolInput
-from pieces_mcp.models_os import UpdateCheckInput
+from pieces_mcp.models.base import Answer, ToolInput
+from pieces_mcp.models.os_tools import UpdateCheckInput
 from pieces_mcp.targets import EffectiveCall, TargetRefusedError, effective_call
 
 logger = logging.getLogger(__name__)

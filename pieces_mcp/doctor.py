@@ -13,7 +13,7 @@ from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
 from pieces_mcp.guard import Policy
-from pieces_mcp.models import NoArguments
+from pieces_mcp.models.base import NoArguments
 from pieces_mcp.redact import display_url
 
 ROUND_TRIPS = 5

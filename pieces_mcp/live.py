@@ -21,8 +21,9 @@ from anyio.abc import TaskGroup
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import CloseCode
 
-from pieces_mcp import __version__
+from pieces_mcp import __version__, wire_text
 from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
 from pieces_mcp.errors import (
     BadAnswerError,
@@ -34,8 +35,9 @@ from pieces_mcp.errors import (
     quote_detail,
 )
 from pieces_mcp.heartbeat import Progress
-from pieces_mcp.models import Answer, UpdateStatus
-from pieces_mcp.models_os import FileContents
+from pieces_mcp.models.base import Answer
+from pieces_mcp.models.files import FileContents
+from pieces_mcp.models.os_tools import UpdateStatus
 
 if TYPE_CHECKING:
     from pieces_mcp.client import PiecesOS
@@ -65,7 +67,8 @@ async def open_stream(pieces: PiecesOS, path: str, what: str) -> ClientConnectio
         )
     except InvalidStatus as exc:
         status = exc.response.status_code
-        detail = quote_detail(exc.response.body.decode("utf-8", "replace") if exc.response.body else "")
+        body = bytes(exc.response.body or b"")
+        detail = quote_detail(wire_text.body_text(body, exc.response.headers.get("content-type", "")))
         advice = "update PiecesOS" if status == 404 else "try again, and restart PiecesOS if it persists"
         raise BadStatusError(
             f"PiecesOS refused {what} with HTTP {status} ({detail or 'no detail'}); {advice}.", status
@@ -94,39 +97,82 @@ async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict
         await websocket.send(json.dumps(body))
         async for message in websocket:
             last = _decoded(message, what)
-            raw.extend((last.get("bytes") or {}).get("raw") or [])
-            if last.get("status") in FINISHED or len(raw) > FileContents.LIMIT:
+            raw.extend(_file_bytes(last, what))
+            if _status(last) in FINISHED or len(raw) > FileContents.LIMIT:
                 break
     except ConnectionClosed as closed:
-        reason = closed.rcvd.reason if closed.rcvd is not None else ""
-        raise BadStatusError(
-            f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
-            "check the path (absolute, a file, readable) and try again.",
-            500,
-        ) from None
+        raise _broken_off(closed, what) from None
     finally:
         await websocket.close()
     if not last:
         raise BadStatusError(
             "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
         )
-    if last.get("status") == "FAILED":
+    if _status(last) == "FAILED":
         raise BadStatusError(
             "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
         )
     return {**last, "bytes": {"raw": raw}}
 
 
+def _malformed(what: str, why: str) -> str:
+    """The sentence for a WebSocket message that is not what the API describes."""
+    return (
+        f"PiecesOS sent {what} a malformed message ({why}), not the JSON object its API describes; "
+        "restart PiecesOS and try again, and update it if this keeps happening."
+    )
+
+
+_JSON_KINDS: dict[type, str] = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+
+
 def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
+    """One message as a JSON object, every string cleaned and masked (`wire_text`); BadAnswerError names the flaw."""
     try:
-        decoded = json.loads(message)
-    except ValueError:
-        decoded = None
+        decoded = wire_text.frame_json(message)
+    except wire_text.NotJSONError as problem:
+        raise BadAnswerError(_malformed(what, problem.why)) from None
     if not isinstance(decoded, dict):
-        raise BadAnswerError(
-            f"PiecesOS sent {what} a message that is not a JSON object; restart PiecesOS and try again."
-        )
+        kind = _JSON_KINDS.get(type(decoded), "a number")
+        raise BadAnswerError(_malformed(what, f"JSON {kind} where an object belongs"))
     return decoded
+
+
+def _status(message: dict[str, Any]) -> str | None:
+    status = message.get("status")
+    return status if isinstance(status, str) else None
+
+
+def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
+    """The bytes one file-read message carries (`bytes.raw`); BadAnswerError when they are not bytes."""
+    block = message.get("bytes")
+    raw = block.get("raw") if isinstance(block, dict) else block
+    if raw is None:
+        return []
+    try:
+        if not isinstance(raw, list):
+            raise TypeError
+        bytes(raw)  # checks every item is an integer 0-255, at C speed
+    except (TypeError, ValueError):
+        raise BadAnswerError(_malformed(what, "its bytes.raw is not a list of byte values 0-255")) from None
+    return raw
+
+
+def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
+    """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
+    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
+    if refused == CloseCode.INVALID_DATA:
+        return BadAnswerError(_malformed(what, "a text message that is not UTF-8"))
+    if refused == CloseCode.MESSAGE_TOO_BIG:
+        return BadAnswerError(_malformed(what, f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB"))
+    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
+        return BadAnswerError(_malformed(what, "a frame that breaks the WebSocket protocol"))
+    reason = wire_text.clean(closed.rcvd.reason) if closed.rcvd is not None else ""
+    return BadStatusError(
+        f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
+        "check the path (absolute, a file, readable) and try again.",
+        500,
+    )
 
 
 DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
@@ -264,10 +310,14 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
     try:
         return resource.model.model_validate(_decoded(message, what))
-    except ValidationError:
-        raise BadAnswerError(
-            f"PiecesOS sent {what} data of an unexpected shape; update PiecesOS and pieces-mcp."
-        ) from None
+    except ValidationError as exc:
+        raise BadAnswerError(_malformed(what, f"the wrong shape: {_shape_problem(exc)}")) from None
+
+
+def _shape_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "the message"
+    return quote_detail(f"{where}: {error['msg']}", 120)
 
 
 class Subscriptions:

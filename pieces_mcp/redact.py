@@ -1,6 +1,6 @@
 """Keeping credentials out of everything pieces-mcp says: by structure, and by pattern in free text.
 
-One list of secret key names serves both profile trimming (`pieces_mcp.models`) and masking here.
+One list of secret key names serves both profile trimming (`pieces_mcp.models.base`) and masking here.
 """
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from contextlib import suppress
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +38,7 @@ _SECRET_ENDINGS = tuple("".join(_words(name)) for name in SECRET_KEYS)
 _VENDOR_NAMES = frozenset("".join(_words(name)) for name in VENDOR_SECRET_FIELDS)
 
 
+@lru_cache(maxsize=4096)  # answers repeat the same few keys: split each name into words once
 def is_secret_key(name: str) -> bool:
     """Whether a value under this key is a credential: the key ends in one of SECRET_KEYS, in any spelling."""
     return "".join(_words(name)).endswith(_SECRET_ENDINGS)
@@ -58,6 +61,51 @@ def mask_structure(value: Any) -> Any:
             parent[key] = copy_list
             stack.extend((copy_list, index) for index, v in enumerate(copy_list) if isinstance(v, (dict, list)))
     return root[0]
+
+
+# PiecesOS names every object by a UUID (`id` throughout the vendor's models); alone in a field it is a name.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def mask_answer(value: Any, prepare: Callable[[str], str] = str) -> Any:
+    """Decoded JSON with every string made safe: `prepare`d (keys too), then masked as error text is.
+
+    Values under secret-named keys become MASK (`mask_structure`), every other string passes `mask_text`;
+    a string that is one UUID is kept, as an object's id. Iterative, like `mask_structure`.
+    """
+
+    def text(item: str) -> str:
+        item = prepare(item)
+        return item if _UUID.fullmatch(item) else mask_text(item)
+
+    if isinstance(value, str):
+        return text(value)
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        item = parent[key]
+        if isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            for name, inner in item.items():
+                name = prepare(name) if isinstance(name, str) else name
+                copy[name] = MASK if isinstance(name, str) and is_secret_key(name) else inner
+            parent[key] = copy
+            _visit(copy, copy.items(), stack, text)
+        elif isinstance(item, list):
+            copy_list = list(item)
+            parent[key] = copy_list
+            _visit(copy_list, enumerate(copy_list), stack, text)
+    return root[0]
+
+
+def _visit(container: Any, entries: Any, stack: list[tuple[Any, Any]], text: Callable[[str], str]) -> None:
+    """Mask the strings of one container in place and queue its containers (a list of ints costs one pass)."""
+    for key, inner in list(entries):
+        if isinstance(inner, str):
+            container[key] = text(inner)
+        elif isinstance(inner, (dict, list)):
+            stack.append((container, key))
 
 
 def drop_secrets(value: Any) -> Any:
@@ -124,8 +172,29 @@ def _prefixed(match: re.Match[str]) -> str:
     return MASK if random else token
 
 
+# What every pattern above needs somewhere in a text to match: a secret or scheme name (the key and scheme
+# patterns), a known prefix, "eyJ" (a JWT), "://" (a URL), or a run as long as the shortest run pattern's
+# (16: hex; the base64 run is the one whose alphabet is larger). A text without any of them is left as it is
+# after two searches: most strings of an answer (names, versions, enum values) meet no pattern. The names are
+# searched in the lower-cased text (re's case-insensitive alternation is ten times slower), so only in ASCII
+# text: re's IGNORECASE also equates a few non-ASCII letters with ASCII ones (U+017F with "s").
+_CANDIDATE_NAMES = re.compile(r"key|token|secret|passw|credential|authori|cookie|customer|bearer|basic")
+_CANDIDATE_SHAPES = re.compile(
+    r"eyJ|://|(?:sk|pk|rk)[-_]|org-|cus_|gh[opusr]_|github_pat_|xox[abprs]-|AKIA|AIza|ya29\."
+    r"|[A-Za-z0-9_\-]{16}|[A-Za-z0-9+/_\-]{32}"
+)
+
+
+def _may_hold_a_credential(text: str) -> bool:
+    if not text.isascii():
+        return True
+    return bool(_CANDIDATE_NAMES.search(text.lower()) or _CANDIDATE_SHAPES.search(text))
+
+
 def mask_text(text: str) -> str:
     """Free text with anything credential-like masked: labelled values, known shapes, long random runs."""
+    if not _may_hold_a_credential(text):
+        return text
     if "://" in text:
         text = _URL_CREDENTIALS.sub(r"\1" + MASK + "@", text)
     text = _SCHEME_TOKEN.sub(_scheme_token, text)

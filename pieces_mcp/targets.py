@@ -30,7 +30,7 @@ from urllib.parse import quote
 import idna
 
 from pieces_mcp.catalog import ArgumentKind, Endpoint
-from pieces_mcp.models import ToolInput
+from pieces_mcp.models.base import ToolInput
 
 # Characters of one argument, as shown (after escaping): more is refused, never cut. A question names the
 # assistant's text and the effective target both, so a dialog holds at most about three times this.
@@ -129,7 +129,7 @@ def effective_call(endpoint: Endpoint, arguments: ToolInput) -> EffectiveCall:
     updates: dict[str, Any] = {}
     shown: list[Shown] = []
     given = arguments.model_dump(mode="json")
-    for name, kind in endpoint.arguments.items():
+    for name, kind in endpoint.targets.items():
         value = getattr(arguments, name)
         if value is None:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pieces_mcp.catalog import files, models, os, process, settings, user
+from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
 from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, ArgumentKind, Endpoint, Generation, Risk, Wait
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
@@ -30,10 +30,10 @@ __all__ = [
     "Wait",
 ]
 
-_MODULES = (os, files, settings, process, models, user)
+_MODULES = (os_tools, files, settings, process, local_models, user)
 
 CATALOG: tuple[Endpoint, ...] = tuple(endpoint for module in _MODULES for endpoint in module.ENDPOINTS)
 BY_NAME: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in CATALOG}
 # Toolset name → what it holds, in the order `--help` and the README show them.
 TOOLSETS: Mapping[str, str] = {module.TOOLSET: module.ABOUT for module in _MODULES}
-DEFAULT_TOOLSETS: frozenset[str] = frozenset({os.TOOLSET})
+DEFAULT_TOOLSETS: frozenset[str] = frozenset({os_tools.TOOLSET})

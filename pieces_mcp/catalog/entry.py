@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pieces_mcp import models
+if TYPE_CHECKING:  # the models are imported when a tool of their set is used, not with the catalog
+    from pieces_mcp.models.base import Answer, ToolInput
 
 # The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
 # `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).
@@ -35,6 +38,52 @@ class Wait(str, Enum):
     INTERACTIVE = "interactive"  # --interactive-timeout: waits for a person at the desktop
 
 
+_Model = TypeVar("_Model")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model class named by its module and name, imported on first use.
+
+    The catalog lists every toolset's operations, but a session imports only the models of the sets it
+    offers: building the pydantic models of all 25 operations cost about 70 ms of every start-up
+    (`python -X importtime`, issue 22), though the default offers the `os` set alone.
+    """
+
+    module: str
+    name: str
+
+    def resolve(self, kind: type[_Model]) -> type[_Model]:
+        found = _imported(self.module, self.name)
+        if not (isinstance(found, type) and issubclass(found, kind)):
+            raise TypeError(f"{self.module}.{self.name} is not a {kind.__name__}")
+        return found
+
+
+@cache
+def _imported(module: str, name: str) -> object:
+    return getattr(importlib.import_module(module), name)
+
+
+class Models:
+    """One toolset's models module: `Models("pieces_mcp.models.files").PathInput` names a class in it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __getattr__(self, name: str) -> ModelRef:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return ModelRef(self.module, name)
+
+
+BASE_MODELS = Models("pieces_mcp.models.base")
+
+
+def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model]:
+    return model if isinstance(model, type) else model.resolve(kind)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -42,8 +91,10 @@ class Endpoint:
     description: str
     method: Literal["GET", "POST"]
     path: str | Mapping[Generation, str]
-    input_model: type[models.ToolInput]
-    output_model: type[models.Answer]
+    # The tool's arguments and PiecesOS's answer: a `ModelRef` into the toolset's models module (imported when
+    # first used), or the class itself.
+    arguments: ModelRef | type[ToolInput]
+    answer: ModelRef | type[Answer]
     risk: Risk
     # The named group (`--toolsets`) that offers this tool; the default list is the seed's `os` set.
     toolset: str
@@ -60,7 +111,19 @@ class Endpoint:
     # though it asks nobody and `--read-only` still offers it (it installs or removes nothing).
     side_effect: str = ""
     # Every argument of `input_model` and what it names (a test holds each entry to all of them).
-    arguments: Mapping[str, ArgumentKind] = field(default_factory=dict, compare=False)
+    targets: Mapping[str, ArgumentKind] = field(default_factory=dict, compare=False)
+
+    @property
+    def input_model(self) -> type[ToolInput]:
+        from pieces_mcp.models.base import ToolInput
+
+        return _resolved(self.arguments, ToolInput)
+
+    @property
+    def output_model(self) -> type[Answer]:
+        from pieces_mcp.models.base import Answer
+
+        return _resolved(self.answer, Answer)
 
     def path_for(self, generation: Generation) -> str:
         return self.path if isinstance(self.path, str) else self.path[generation]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+
+FILES_MODELS = Models("pieces_mcp.models.files")
+# Where a file read is cut, so one file cannot flood a model's context (`models.files.FileContents`).
+READ_LIMIT_BYTES = 100_000
 
 TOOLSET = "files"
 ABOUT = "check a path, open a file or a web link on the desktop, read a file's contents"
@@ -18,9 +21,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/filesystem/path/verify",
-        input_model=models_os.PathInput,
-        arguments={"path": ArgumentKind.PATH},
-        output_model=models_os.VerifiedPath,
+        arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
+        answer=FILES_MODELS.VerifiedPath,
         risk=Risk.READ,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -35,9 +38,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/filesystem/file/open",
-        input_model=models_os.PathInput,
-        arguments={"path": ArgumentKind.PATH},
-        output_model=models_os.Accepted,
+        arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -52,9 +55,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/browser/url/open",
-        input_model=models_os.UrlInput,
-        arguments={"url": ArgumentKind.URL},
-        output_model=models_os.Accepted,
+        arguments=FILES_MODELS.UrlInput,
+        targets={"url": ArgumentKind.URL},
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -66,14 +69,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         title="Read a file",
         description=(
             "Read a file (absolute path, not a folder) through PiecesOS and return its text, cut after "
-            f"{models_os.FileContents.LIMIT} bytes (truncated says so). Use it when the person wants you to see "
+            f"{READ_LIMIT_BYTES} bytes (truncated says so). Use it when the person wants you to see "
             "a file's contents." + CONFIRM_NOTE
         ),
         method="GET",
         path="/os/filesystem/file/read/streamed",
-        input_model=models_os.FileReadInput,
-        arguments={"path": ArgumentKind.PATH},
-        output_model=models_os.FileContents,
+        arguments=FILES_MODELS.FileReadInput,
+        targets={"path": ArgumentKind.PATH},
+        answer=FILES_MODELS.FileContents,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -81,7 +84,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         websocket=True,  # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path
         consequence=(
             "The contents of the file named below (up to "
-            f"{models_os.FileContents.LIMIT // 1000} KB) will be handed to your AI assistant and its provider."
+            f"{READ_LIMIT_BYTES // 1000} KB) will be handed to your AI assistant and its provider."
         ),
     ),
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+
+PROCESS_MODELS = Models("pieces_mcp.models.process")
 
 TOOLSET = "process"
 ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
@@ -18,8 +19,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/terminate",
-        input_model=models.NoArguments,
-        output_model=models_os.Accepted,
+        arguments=BASE_MODELS.NoArguments,
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -39,8 +40,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/memory/optimize",
-        input_model=models.NoArguments,
-        output_model=models_os.Accepted,
+        arguments=BASE_MODELS.NoArguments,
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -56,9 +57,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/applet/launch",
-        input_model=models_os.AppletInput,
-        arguments={"type": ArgumentKind.VALUE},
-        output_model=models_os.ActiveApplet,
+        arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
+        answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -74,9 +75,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/applet/restart",
-        input_model=models_os.AppletInput,
-        arguments={"type": ArgumentKind.VALUE},
-        output_model=models_os.ActiveApplet,
+        arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
+        answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -89,9 +90,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         description="Shut down one of the Pieces apps PiecesOS serves." + CONFIRM_NOTE,
         method="POST",
         path="/os/applet/terminate",
-        input_model=models_os.AppletInput,
-        arguments={"type": ArgumentKind.VALUE},
-        output_model=models_os.Accepted,
+        arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,

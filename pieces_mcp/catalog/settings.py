@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models, models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+
+SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
 TOOLSET = "settings"
 ABOUT = "read and change PiecesOS's settings (today: start at login)"
@@ -18,8 +19,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="GET",
         path="/os/settings",
-        input_model=models.NoArguments,
-        output_model=models_os.OSSettings,
+        arguments=BASE_MODELS.NoArguments,
+        answer=SETTINGS_MODELS.OSSettings,
         risk=Risk.READ,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
@@ -34,9 +35,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/settings/update",
-        input_model=models_os.SettingsUpdateInput,
-        arguments={"autoboot": ArgumentKind.VALUE},
-        output_model=models_os.OSSettings,
+        arguments=SETTINGS_MODELS.SettingsUpdateInput,
+        targets={"autoboot": ArgumentKind.VALUE},
+        answer=SETTINGS_MODELS.OSSettings,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,

@@ -7,8 +7,16 @@ read through `snapshot` (an ordinary endpoint) when PiecesOS has one, else from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pieces_mcp import models, models_os
+from pieces_mcp.catalog.entry import ModelRef, Models
+
+if TYPE_CHECKING:
+    from pieces_mcp.models.base import Answer
+
+
+OS_MODELS = Models("pieces_mcp.models.os_tools")
+SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
 
 @dataclass(frozen=True)
@@ -17,10 +25,16 @@ class LiveResource:
     title: str
     description: str
     path: str  # the WebSocket path
-    model: type[models.Answer]
+    answer: ModelRef  # the message's model, in the stream's toolset's models module
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
+
+    @property
+    def model(self) -> type[Answer]:
+        from pieces_mcp.models.base import Answer
+
+        return self.answer.resolve(Answer)
 
 
 LIVE: tuple[LiveResource, ...] = (
@@ -32,7 +46,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/update/check/stream",
-        model=models.UpdateStatus,
+        answer=OS_MODELS.UpdateStatus,
         toolset="os",
         snapshot="os_update_check",
         not_a_change=("updated",),  # when PiecesOS last checked: every check moves it
@@ -45,7 +59,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/status/stream",
-        model=models_os.MigrationStatusAnswer,
+        answer=OS_MODELS.MigrationStatusAnswer,
         toolset="os",
     ),
     LiveResource(
@@ -53,7 +67,7 @@ LIVE: tuple[LiveResource, ...] = (
         title="PiecesOS settings (live)",
         description="PiecesOS's settings (autoboot); subscribe to be told when they change.",
         path="/os/settings/stream",
-        model=models_os.OSSettings,
+        answer=SETTINGS_MODELS.OSSettings,
         toolset="settings",
         snapshot="os_settings_snapshot",
     ),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models
-from pieces_mcp.catalog.entry import Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, Endpoint, Risk, Wait
 
 TOOLSET = "user"
 ABOUT = "who is signed in to Pieces (identity fields only)"
@@ -20,8 +19,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="GET",
         path="/user",
-        input_model=models.NoArguments,
-        output_model=models.SignedInUser,
+        arguments=BASE_MODELS.NoArguments,
+        answer=BASE_MODELS.SignedInUser,
         risk=Risk.READ,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,

@@ -14,17 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.behaviours import BEHAVIOURS as SEED_BEHAVIOURS
-from pieces_mcp.simulator.behaviours import Behaviour, decode_body
+from pieces_mcp.simulator.behaviours import BEHAVIOURS
+from pieces_mcp.simulator.behaviours.base import Behaviour, decode_body
 from pieces_mcp.simulator.control import CONTROL_PREFIX, control_routes
 from pieces_mcp.simulator.fault_answers import drop_connection, send_fault_answer
-from pieces_mcp.simulator.more_behaviours import MORE_BEHAVIOURS
-from pieces_mcp.simulator.more_control import Terminated, more_control_routes
 from pieces_mcp.simulator.state import Simulator
 from pieces_mcp.simulator.streams import stream_routes
 
 OS_PREFIX = "/os/"
-BEHAVIOURS = {**SEED_BEHAVIOURS, **MORE_BEHAVIOURS}
 
 
 def simulator_of(app: Starlette) -> Simulator:
@@ -47,7 +44,7 @@ def create_app(api: Generation = "current") -> Starlette:
         for endpoint in CATALOG
     ]
     routes += _well_known_routes(sim)
-    routes += control_routes(sim) + more_control_routes(sim) + stream_routes(sim)
+    routes += control_routes(sim) + stream_routes(sim)
     middleware = [Middleware(Terminated, sim=sim), Middleware(_FaultsAndCallLog, sim=sim)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.simulator = sim
@@ -86,6 +83,28 @@ def _loggable(raw: bytes) -> Any:
         return decode_body(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")  # not JSON: still worth seeing in the log
+
+
+class Terminated:
+    """After `os_terminate`, PiecesOS is gone until `/_simulator/launch`: every other request goes unanswered.
+
+    The listening socket stays open (the control API shares it), so a terminated PiecesOS shows as connections
+    closed without an answer rather than refused: health checks fail and discovery finds nothing.
+    """
+
+    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
+        self.app = app
+        self.sim = sim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "lifespan" or path.startswith(CONTROL_PREFIX) or not self.sim.state.terminated:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1001})
+            return
+        await drop_connection(send, f"PiecesOS was terminated: {path}")
 
 
 class _FaultsAndCallLog:

@@ -8,21 +8,33 @@
 | `POST /_simulator/state`     | merge a partial state (see `StatePatch`); 400 on an unknown key   |
 | `GET  /_simulator/faults`    | the faults still waiting, with how many uses remain               |
 | `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
+| `POST /_simulator/launch`    | PiecesOS starts again after `os_terminate`                        |
+| `POST /_simulator/files`     | `{"root": "/dir" or null}`: where file reads are served from      |
+| `POST /_simulator/migration` | merge `status`, `overallProgressPercentage`, `activeMigrations`   |
+|                              | into the migration status (pushed on its stream)                  |
 
 Control requests are never faulted nor logged. A 400 answers `{"error": "<what is wrong>"}`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pieces_mcp.simulator.more_behaviours import reset_more
-from pieces_mcp.simulator.state import ControlError, FaultSpec, Simulator, StatePatch, parse_control
+from pieces_mcp.simulator.state import (
+    MIGRATION_STATUSES,
+    ControlError,
+    FaultSpec,
+    Simulator,
+    StatePatch,
+    parse_control,
+)
 
 CONTROL_PREFIX = "/_simulator/"
 
@@ -40,9 +52,13 @@ def _rejected(error: ControlError) -> Response:
 
 
 def control_routes(sim: Simulator) -> list[Route]:
+    """Every `/_simulator/` route: one state, one API."""
+    return [*_state_routes(sim), *_fault_routes(sim), *_lifecycle_routes(sim)]
+
+
+def _state_routes(sim: Simulator) -> list[Route]:
     async def reset(request: Request) -> Response:
         sim.reset()
-        reset_more(sim)
         return JSONResponse({"ok": True})
 
     async def calls(request: Request) -> Response:
@@ -58,6 +74,15 @@ def control_routes(sim: Simulator) -> list[Route]:
             return _rejected(error)
         return JSONResponse(sim.state.public())
 
+    return [
+        Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}calls", calls, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", get_state, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}state", merge_state, methods=["POST"]),
+    ]
+
+
+def _fault_routes(sim: Simulator) -> list[Route]:
     async def get_faults(request: Request) -> Response:
         return JSONResponse(sim.faults())
 
@@ -70,10 +95,45 @@ def control_routes(sim: Simulator) -> list[Route]:
         return JSONResponse(sim.faults())
 
     return [
-        Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
-        Route(f"{CONTROL_PREFIX}calls", calls, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}state", get_state, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}state", merge_state, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}faults", add_fault, methods=["POST"]),
+    ]
+
+
+def _lifecycle_routes(sim: Simulator) -> list[Route]:
+    async def launch(request: Request) -> Response:
+        sim.state.terminated = False
+        return JSONResponse(sim.state.public())
+
+    async def files(request: Request) -> Response:
+        try:
+            body = await _payload(request)
+        except ControlError as error:
+            return _rejected(error)
+        root = body.get("root") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or set(body) != {"root"} or not (root is None or isinstance(root, str)):
+            return _rejected(ControlError('the body must be {"root": "/a/folder"} or {"root": null}'))
+        if root is not None and not await asyncio.to_thread(Path(root).is_dir):
+            return _rejected(ControlError(f"{root} is not a folder"))
+        sim.state.files_root = root
+        return JSONResponse(sim.state.public())
+
+    async def migration(request: Request) -> Response:
+        try:
+            body = await _payload(request)
+        except ControlError as error:
+            return _rejected(error)
+        allowed = {"status", "overallProgressPercentage", "activeMigrations"}
+        if not isinstance(body, dict) or not set(body) <= allowed:
+            return _rejected(ControlError(f"the body must be an object with only {', '.join(sorted(allowed))}"))
+        if "status" in body and body["status"] not in MIGRATION_STATUSES:
+            return _rejected(ControlError(f"status must be one of {', '.join(sorted(MIGRATION_STATUSES))}"))
+        sim.state.migration = {**sim.state.migration, **body}
+        sim.hub.publish("migration", sim.state.migration)
+        return JSONResponse(sim.state.public())
+
+    return [
+        Route(f"{CONTROL_PREFIX}launch", launch, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}files", files, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}migration", migration, methods=["POST"]),
     ]

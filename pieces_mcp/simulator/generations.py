@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from pieces_mcp.catalog import Generation
-from pieces_mcp.models import UpdatingStatusValue
+from pieces_mcp.models.os_tools import UpdatingStatusValue
 from pieces_mcp.simulator.profiles import SIMULATOR_VERSION
 
 # A port number meaning "the generation's real PiecesOS ports, the first one free" (`WireGeneration.real_ports`).

@@ -163,3 +163,62 @@ def user_profile(providers: Sequence[tuple[str, datetime]], created: datetime, u
         "created": grouped_timestamp(created),
         "updated": grouped_timestamp(updated),
     }
+
+
+def planted_answers(now: datetime) -> dict[str, Any]:
+    """Answers, by catalog name, with `SECRET_MARKERS` in ordinary fields, where no allow-list keeps them out.
+
+    A token in the profile picture's URL, credentials in a provider's connection fields and in an enum value
+    PiecesOS invents (it comes back as `*_raw`), in applet fields, in stream messages and in the paths PiecesOS
+    echoes. Tests serve them through faults (a `body`, or a stream's `frames`) and search what the server wrote.
+    """
+    profile = user_profile([("github", now)], now, now)
+    provider = external_provider("github", now)
+    profile["picture"] = f"https://img.pieces.example/ada.png?token={API_KEY_SECRET}&size=200"
+    profile["providers"] = {
+        "iterable": [
+            {**provider, "connection": f"github oauth2 ({PROVIDER_TOKEN_SECRET})", "user_id": AUTH0_STRIPE_SECRET},
+            {**provider, "type": AUTH0_CLOUD_KEY_SECRET, "connection": f"client_secret={AUTH0_OPENAI_ORG_SECRET}"},
+        ]
+    }
+    device = device_information()
+    device["name"] = f"ada-workstation {DESCOPE_OPENAI_KEY_SECRET}"
+    device["hardware"]["ram"]["type"] = DESCOPE_OPENAI_ORG_SECRET
+    return {
+        "user_snapshot": {"user": profile},
+        "os_device_information": device,
+        "os_update_check": {"status": AUTH0_OPENAI_KEY_SECRET, "percentage": None},
+        "os_applet_launch": {
+            "type": "COPILOT",
+            "port": 39400,
+            "handler": {"type": f"bundle {AUTH0_CLOUD_KEY_SECRET}", "version": AUTH0_OPENAI_KEY_SECRET},
+        },
+        "os_filesystem_path_verify": {
+            "path": f"{HOME}/{AUTH0_STRIPE_SECRET}/notes.md",
+            "verified": True,
+            "file": True,
+            "bytes": {"value": 5, "readable": API_KEY_SECRET},
+        },
+        "pick_files": [f"{HOME}/keys/{PROVIDER_TOKEN_SECRET}.txt"],
+        "os_filesystem_file_read_streamed": {
+            "id": "0d3c7a52-5b8e-4f61-9a0e-2c4b6d8f1a3e",
+            "path": f"{HOME}/{DESCOPE_OPENAI_KEY_SECRET}/notes.md",
+            "status": "COMPLETED",
+            "percentage": 100,
+            "bytes": {"raw": list(b"hello")},
+        },
+        "stream_os_migration_status": {
+            "status": "MIGRATING",
+            "overallProgressPercentage": 40,
+            "activeMigrations": [
+                {
+                    "id": "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+                    "name": f"vectors {API_KEY_SECRET}",
+                    "phase": AUTH0_CLOUD_KEY_SECRET,
+                    "status": "MIGRATING",
+                    "progressPercentage": 40,
+                    "currentCollection": f"https://ada:{AUTH0_OPENAI_KEY_SECRET}@db.local/assets",
+                }
+            ],
+        },
+    }

@@ -7,24 +7,34 @@ PiecesOS lives on disk) and only `reset()` brings it back to the defaults.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
+import os
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pieces_mcp.catalog import Generation
-from pieces_mcp.models import UpdatingStatusValue
+from pieces_mcp.models.os_tools import MigrationStatusValue, UpdatingStatusValue
 from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
+
+# The folder file reads are served from, when the simulator is started with it; none by default.
+FILES_ENV = "PIECES_SIMULATOR_FILES"
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _idle_migration() -> dict[str, Any]:
+    """`OSMigrationStatusResponse` when nothing migrates."""
+    return {"status": "IDLE", "overallProgressPercentage": 100, "activeMigrations": []}
 
 
 @dataclass
@@ -56,10 +66,25 @@ class SimState:
     restarts: int = 0
     # The version PiecesOS reports; an installed update raises it. Set per generation by `Simulator`.
     version: str = profiles.SIMULATOR_VERSION
+    # `OSServerSettings` (the settings toolset).
+    autoboot: bool = False
+    # After `os_terminate`, until `/_simulator/launch`.
+    terminated: bool = False
+    files_root: str | None = field(default_factory=lambda: os.environ.get(FILES_ENV) or None)
+    # Applet name -> the port it serves on (the process toolset).
+    applets: dict[str, int] = field(default_factory=dict)
+    # `OSMigrationStatusResponse`, pushed on the migration stream when `/_simulator/migration` changes it.
+    migration: dict[str, Any] = field(default_factory=_idle_migration)
+    nano_models_prepared: bool = False
+    memory_optimizations: int = 0
 
     def permissions(self) -> dict[str, Any]:
         """`OSPermissions`."""
         return {"processing": {"vision": self.vision, "accessibility": self.accessibility}}
+
+    def settings(self) -> dict[str, Any]:
+        """`OSServerSettings`."""
+        return {"autoboot": self.autoboot}
 
     def download_progress(self) -> float | None:
         """How far the download is (0-1), moving the status to READY_TO_RESTART once it is done."""
@@ -117,7 +142,42 @@ class SimState:
             "permissions": {"vision": self.vision, "accessibility": self.accessibility},
             "linked_providers": [kind for kind, _ in self.providers],
             "restarts": self.restarts,
+            "settings": self.settings(),
+            "terminated": self.terminated,
+            "files_root": self.files_root,
+            "applets": dict(self.applets),
+            "migration": self.migration,
+            "nano_models_prepared": self.nano_models_prepared,
+            "memory_optimizations": self.memory_optimizations,
         }
+
+
+MIGRATION_STATUSES = frozenset(get_args(MigrationStatusValue))
+
+
+class Hub:
+    """Open WebSocket streams by kind; outlives a reset, as open connections do."""
+
+    def __init__(self) -> None:
+        self.listeners: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}
+
+    def join(self, kind: str) -> asyncio.Queue[dict[str, Any] | None]:
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.listeners.setdefault(kind, set()).add(queue)
+        return queue
+
+    def leave(self, kind: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self.listeners.get(kind, set()).discard(queue)
+
+    def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        for queue in self.listeners.get(kind, set()):
+            queue.put_nowait(payload)
+
+    def close_all(self) -> None:
+        """PiecesOS went away: every stream ends."""
+        for queues in self.listeners.values():
+            for queue in queues:
+                queue.put_nowait(None)
 
 
 class Restarter(Protocol):
@@ -167,7 +227,13 @@ class FaultSpec(_Strict):
     the connection before a usable answer (see `app.drop_connection`); a `delay_ms` alone delays the
     normal answer. `times: 0` lasts until reset. `content_encoding` (e.g. "gzip", "gzip, gzip", "deflate")
     compresses the body so and says so, unless `raw_body` (the header with the body as given: a corrupt
-    compressed answer); `repeat` sends the body that many times over.
+    compressed answer); `repeat` sends the body that many times over. `charset` is the codec the body's text
+    is sent in (default utf-8; "utf-16", "utf-32-be", "utf-8-sig" for a BOM, "latin-1" for any byte values;
+    lone surrogates pass as such), whatever `content_type` declares.
+
+    On a WebSocket path, `frames` replaces the stream: each item is sent as one message (an object or list as
+    JSON text, a string as it is), as binary messages in `charset` when `binary_frames`; then the stream stays
+    open until the client leaves, as PiecesOS's do.
     """
 
     path: str = Field(pattern=r"^/")
@@ -181,6 +247,19 @@ class FaultSpec(_Strict):
     content_encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 ,_-]+$")
     raw_body: bool = False
     repeat: int = Field(default=1, ge=1, le=1 << 32)
+    charset: str | None = None
+    frames: list[str | dict[str, Any] | list[Any]] | None = None
+    binary_frames: bool = False
+
+    @field_validator("charset")
+    @classmethod
+    def _known_charset(cls, charset: str | None) -> str | None:
+        if charset is not None:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                raise ValueError(f"Python has no codec {charset!r}") from None
+        return charset
 
     @model_validator(mode="after")
     def _compressible(self) -> FaultSpec:
@@ -205,7 +284,18 @@ class FaultSpec(_Strict):
             body, content_type = f"Simulated fault: status {status}", "text/plain"
         else:
             body, content_type = json.dumps(self.body), "application/json"
-        return status, body.encode(), self.content_type or content_type
+        return status, self.encoded(body), self.content_type or content_type
+
+    def encoded(self, text: str) -> bytes:
+        """`text` in the fault's charset; a lone surrogate goes out as its own bytes where the codec has them."""
+        charset = self.charset or "utf-8"
+        errors = "surrogatepass" if codecs.lookup(charset).name.startswith("utf") else "strict"
+        return text.encode(charset, errors)
+
+    def frame_messages(self) -> list[str | bytes]:
+        """The WebSocket messages of a `frames` fault, as they go on the wire."""
+        texts = [frame if isinstance(frame, str) else json.dumps(frame) for frame in self.frames or []]
+        return [self.encoded(text) for text in texts] if self.binary_frames else list(texts)
 
 
 @dataclass
@@ -253,6 +343,8 @@ class Simulator:
         # The requests being served, so a restart can end them (a picker waiting for its person).
         self.in_flight: set[asyncio.Task[Any]] = set()
         self.restarter: Restarter | None = None
+        # The WebSocket streams open now: they outlive a reset, as open connections do.
+        self.hub = Hub()
 
     def _fresh_state(self) -> SimState:
         return SimState(version=WIRE[self.api].version)

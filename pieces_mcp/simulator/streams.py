@@ -3,6 +3,7 @@
 Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
 them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
 code changes in several places, so its stream watches it (every `UPDATE_POLL_S`) and sends what differs.
+A `frames` fault (`state.FaultSpec`) replaces any stream's messages with its own.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pieces_mcp.catalog import BY_NAME, LIVE
-from pieces_mcp.simulator.more_behaviours import FILES_ENV, Unreadable, extras, read_under
-from pieces_mcp.simulator.state import Simulator
+from pieces_mcp.simulator.behaviours.files import Unreadable, read_under
+from pieces_mcp.simulator.state import FILES_ENV, Simulator
 
 UPDATE_POLL_S = 0.05
 PATHS = {live.name: live.path for live in LIVE}
@@ -50,10 +51,34 @@ async def _serve(websocket: WebSocket, produce: Callable[[], Awaitable[None]]) -
         await websocket.close()
 
 
+async def _send_frames(websocket: WebSocket, messages: list[str | bytes]) -> None:
+    """A `frames` fault: its messages instead of the stream's, then open until the client leaves."""
+    await websocket.accept()
+    for message in messages:
+        if isinstance(message, bytes):
+            await websocket.send_bytes(message)
+        else:
+            await websocket.send_text(message)
+    await _until_closed(websocket)
+
+
+def _faultable(sim: Simulator, path: str, endpoint: Callable[[WebSocket], Awaitable[None]]) -> WebSocketRoute:
+    """The route of a stream, answered by a queued `frames` fault on `path` when there is one."""
+
+    async def faulted(websocket: WebSocket) -> None:
+        fault = sim.take_fault(path)
+        if fault is not None and fault.frames is not None:
+            await _send_frames(websocket, fault.frame_messages())
+            return
+        await endpoint(websocket)
+
+    return WebSocketRoute(path, faulted)
+
+
 def stream_routes(sim: Simulator) -> list[BaseRoute]:
     def pushed(kind: str, first: Callable[[], dict[str, Any]] | None) -> Callable[[WebSocket], Awaitable[None]]:
         async def endpoint(websocket: WebSocket) -> None:
-            hub = extras(sim).hub
+            hub = sim.hub
             queue = hub.join(kind)
 
             async def produce() -> None:
@@ -70,7 +95,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         return endpoint
 
     async def update_status(websocket: WebSocket) -> None:
-        hub = extras(sim).hub
+        hub = sim.hub
         closed = hub.join("update")  # only ever receives None: PiecesOS went away
 
         async def produce() -> None:
@@ -99,7 +124,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
             return
         sim.record("WS", FILE_READ_PATH, attempt)  # so /_simulator/calls shows what was read
         path = attempt.get("path") if isinstance(attempt, dict) else None
-        root = extras(sim).state.files_root
+        root = sim.state.files_root
         if not isinstance(path, str) or not path:
             await websocket.close(1011, "'path' must be a string.")
             return
@@ -131,8 +156,8 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
     # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
     # the migration stream reports where it stands first, as a status stream does.
     return [
-        WebSocketRoute(PATHS["os_settings_stream"], pushed("settings", None)),
-        WebSocketRoute(PATHS["stream_os_migration_status"], pushed("migration", lambda: extras(sim).state.migration)),
-        WebSocketRoute(PATHS["os_update_check_stream"], update_status),
-        WebSocketRoute(FILE_READ_PATH, file_read),
+        _faultable(sim, PATHS["os_settings_stream"], pushed("settings", None)),
+        _faultable(sim, PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
+        _faultable(sim, PATHS["os_update_check_stream"], update_status),
+        _faultable(sim, FILE_READ_PATH, file_read),
     ]

@@ -130,13 +130,13 @@ def test_file_read_without_a_files_folder_closes_with_the_reason(
 
 def test_memory_optimize_answers_no_content(os_api: OSApi, control: httpx.Client) -> None:
     assert os_api.os_memory_optimize() is None
-    assert control.get("/_simulator/more").json()["memory_optimizations"] == 1
+    assert control.get("/_simulator/state").json()["memory_optimizations"] == 1
 
 
 def test_nano_models_prepare_answers_no_content(os_api: OSApi, control: httpx.Client) -> None:
     tasks = NanoModelsPreparationInput(tasks=NanoModelsPreparationTasks(conversation=True))
     assert os_api.os_nano_models_prepare(tasks) is None
-    assert control.get("/_simulator/more").json()["nano_models_prepared"] is True
+    assert control.get("/_simulator/state").json()["nano_models_prepared"] is True
 
 
 def test_applet_launch_restart_and_terminate_parse(os_api: OSApi, control: httpx.Client) -> None:
@@ -144,7 +144,7 @@ def test_applet_launch_restart_and_terminate_parse(os_api: OSApi, control: httpx
     assert isinstance(launched, ActiveOSServerApplet) and launched.type is OSAppletEnum.COPILOT
     assert os_api.os_applet_restart(InactiveOSServerApplet(type=OSAppletEnum.COPILOT)).port == launched.port
     assert os_api.os_applet_terminate(TerminatingOSServerApplet(type=OSAppletEnum.COPILOT)) is None
-    assert control.get("/_simulator/more").json()["applets"] == {}
+    assert control.get("/_simulator/state").json()["applets"] == {}
 
 
 def test_user_snapshot_parses_and_is_empty_when_signed_out(api_client: ApiClient, control: httpx.Client) -> None:

@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from pieces_mcp.catalog import CATALOG
-from pieces_mcp.models_os import FileContents
+from pieces_mcp.models.files import FileContents
 from pieces_mcp.simulator import SECRET_MARKERS
 from tests.support import SimulatorProcess, serve, structured, text_of
 
@@ -57,7 +57,7 @@ def give_files(simulator: SimulatorProcess, folder: Path) -> Path:
 
 
 def more_state(simulator: SimulatorProcess) -> dict[str, Any]:
-    state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/more", timeout=5).json()
+    state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/state", timeout=5).json()
     return state
 
 

@@ -126,7 +126,7 @@ def _wait_closed(sock: socket.socket, bound: float) -> float:
 
 
 def test_a_token_the_person_set_is_never_printed(simulator: SimulatorProcess) -> None:
-    token = "person-chosen-token-6c1f0e9d"
+    token = "person-chosen-token-6c1f0e9d-4b2a8e"  # 36 characters: at least 32 are required
     with http_server(simulator, PIECES_MCP_HTTP_TOKEN=token) as server:
         authorised = httpx.post(
             server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, timeout=10

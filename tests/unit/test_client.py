@@ -13,7 +13,8 @@ from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, NotRunningError, TimedOutError
-from pieces_mcp.models import EmptyBodyInput, FilePickerInput, NoArguments, PickedPaths, RestartOutcome, UpdateStatus
+from pieces_mcp.models.base import EmptyBodyInput, NoArguments
+from pieces_mcp.models.os_tools import FilePickerInput, PickedPaths, RestartOutcome, UpdateStatus
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1:39300"

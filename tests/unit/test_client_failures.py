@@ -16,7 +16,8 @@ from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import BadAnswerError, NotRunningError, PiecesError
-from pieces_mcp.models import DeviceInformation, FilePickerInput, NoArguments, PickedPaths
+from pieces_mcp.models.base import NoArguments
+from pieces_mcp.models.os_tools import DeviceInformation, FilePickerInput, PickedPaths
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1:39300"

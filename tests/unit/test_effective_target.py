@@ -13,7 +13,8 @@ import pytest
 
 from pieces_mcp.catalog import BY_NAME, CATALOG, ArgumentKind
 from pieces_mcp.guard import question
-from pieces_mcp.models_os import AppletInput, FileReadInput, PathInput, UrlInput
+from pieces_mcp.models.files import FileReadInput, PathInput, UrlInput
+from pieces_mcp.models.process import AppletInput
 from pieces_mcp.targets import (
     SHOWN_LIMIT,
     TargetRefusedError,
@@ -31,8 +32,8 @@ BROWSE = BY_NAME["os_browser_url_open"]
 
 def test_every_entry_declares_what_each_of_its_arguments_names() -> None:
     for endpoint in CATALOG:
-        assert set(endpoint.arguments) == set(endpoint.input_model.model_fields), endpoint.name
-    kinds = {kind for endpoint in CATALOG for kind in endpoint.arguments.values()}
+        assert set(endpoint.targets) == set(endpoint.input_model.model_fields), endpoint.name
+    kinds = {kind for endpoint in CATALOG for kind in endpoint.targets.values()}
     assert kinds == set(ArgumentKind)
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pieces_mcp.catalog import BY_NAME, CATALOG, DEFAULT_TOOLSETS, TOOLSETS
+from pieces_mcp.catalog import BY_NAME, CATALOG, TOOLSETS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.guard import AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
-from pieces_mcp.models import FilePickerInput, LinkProviderInput, NoArguments
+from pieces_mcp.models.base import NoArguments
+from pieces_mcp.models.os_tools import FilePickerInput, LinkProviderInput
 from pieces_mcp.targets import HEADING, EffectiveCall, effective_call
 
 RESTART = BY_NAME["os_restart"]

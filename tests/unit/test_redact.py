@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pieces_mcp.errors import quote_detail
-from pieces_mcp.models import ExternalProviderIdentity, UserIdentity
+from pieces_mcp.models.base import ExternalProviderIdentity, UserIdentity
 from pieces_mcp.redact import SECRET_KEYS, display_url, is_secret_key, mask_structure, mask_text
 
 # Credentials in the formats they really have (made up, never real), and the simulator's markers.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pieces_mcp import models_os
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, ArgumentKind, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+
+LOCAL_MODELS = Models("pieces_mcp.models.local_models")
 
 TOOLSET = "models"
 ABOUT = "prepare (download and load) PiecesOS's small local models"
@@ -18,9 +19,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         method="POST",
         path="/os/nano_models/prepare",
-        input_model=models_os.NanoModelsInput,
-        arguments={"conversation": ArgumentKind.VALUE},
-        output_model=models_os.Accepted,
+        arguments=LOCAL_MODELS.NanoModelsInput,
+        targets={"conversation": ArgumentKind.VALUE},
+        answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,

@@ -1,9 +1,4 @@
-"""Pydantic models of the tool arguments and of PiecesOS's answers.
-
-Answers keep PiecesOS's JSON names (read off `pieces-os-client` 5.0.1) and are read leniently: an
-enum value PiecesOS adds tomorrow becomes `UNKNOWN` with the text it sent kept beside it in
-`<field>_raw` (e.g. `status: "UNKNOWN", status_raw: "NEW_THING"`); an unknown field is ignored. User
-profiles are read through an allow-list of identity fields, so a credential has no field to land in.
+"""The `os` toolset's models: the seed page's ten operations and the os set's streams.
 
 Every wire generation is read (`seed`: client 2.2.0, `v10`: clients 2.3.0-4.0.x, `current`: 4.1.0 on;
 README "PiecesOS versions"), and older shapes are normalised into today's, next to the model they
@@ -13,36 +8,23 @@ seed's `CheckedOSUpdate`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from pieces_mcp.redact import display_url, drop_secrets, is_secret_key
-
-Number = int | float
-
-
-def lenient(literal: Any) -> BeforeValidator:
-    """Map a value outside `literal`'s choices to "UNKNOWN", as the vendor's client does."""
-    known = frozenset(get_args(literal))
-
-    def coerce(value: object) -> object:
-        return value if value in known else "UNKNOWN"
-
-    return BeforeValidator(coerce)
-
-
-def _keep_raw(data: Any, field: str, literal: Any) -> Any:
-    """Before an enum field is made `UNKNOWN`, copy what PiecesOS sent into `<field>_raw`."""
-    if isinstance(data, dict):
-        value = data.get(field)
-        if value is not None and value not in get_args(literal):
-            return {**data, f"{field}_raw": value if isinstance(value, str) else repr(value)}
-    return data
-
-
-_RAW_HELP = "What PiecesOS sent when the value above is UNKNOWN because pieces-mcp does not know it yet."
-
+from pieces_mcp.models.base import (
+    RAW_HELP,
+    Answer,
+    EmptyBodyInput,
+    GroupedTimestamp,
+    LinkableProvider,
+    Number,
+    ToolInput,
+    keep_raw,
+    lenient,
+    require_list,
+)
+from pieces_mcp.redact import display_url
 
 UpdatingStatusValue = Literal[
     "UNKNOWN",
@@ -54,57 +36,28 @@ UpdatingStatusValue = Literal[
     "CONTACT_SUPPORT",
     "UPDATE_VIA_MICROSOFT_STORE",
 ]
+
 UpdatingStatus = Annotated[UpdatingStatusValue, lenient(UpdatingStatusValue)]
+
 RamTypeValue = Literal["UNKNOWN", "DDR2", "DDR3", "DDR4", "DDR5", "GDDR6"]
+
 RamType = Annotated[RamTypeValue, lenient(RamTypeValue)]
-# What a person can link; UNKNOWN is only ever read, never asked for.
-LinkableProvider = Literal[
-    "github",
-    "google-oauth2",
-    "bitbucket",
-    "linkedin",
-    "twitter",
-    "facebook",
-    "waad",
-    "discord",
-    "gitlab",
-    "apple",
-    "username_email",
-    "slack",
-    "microsoft",
-]
-ProviderTypeValue = Literal["UNKNOWN", LinkableProvider]
-ProviderType = Annotated[ProviderTypeValue, lenient(ProviderTypeValue)]
+
+MigrationStatusValue = Literal["UNKNOWN", "IDLE", "MIGRATING", "COMPLETED", "FAILED"]
+
+MigrationStatus = Annotated[MigrationStatusValue, lenient(MigrationStatusValue)]
 
 
-# ---------------------------------------------------------------------------------------------
-# Tool arguments: flat, snake_case, nothing extra accepted.
+class UpdateCheckInput(EmptyBodyInput):
+    """`UncheckedOSServerUpdate` (a placeholder body), and whether to follow a download under way."""
 
-
-class ToolInput(BaseModel):
-    """Arguments of one tool; `body()` is the JSON PiecesOS expects, or None for no body."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def body(self) -> Any:
-        """The request body as JSON data (an object, or a bare string for some endpoints); None for none."""
-        return None
-
-    @classmethod
-    def body_for_generation(cls, body: dict[str, Any] | None, generation: str) -> dict[str, Any] | None:
-        """`body()` as an older wire generation takes it; the same JSON unless the input model changed."""
-        return body
-
-
-class NoArguments(ToolInput):
-    """Tools that take nothing."""
-
-
-class EmptyBodyInput(ToolInput):
-    """Tools whose endpoint wants a (placeholder) JSON object as body."""
-
-    def body(self) -> dict[str, Any] | None:
-        return {}
+    follow_download: bool = Field(
+        default=False,
+        description=(
+            "When an update is AVAILABLE or DOWNLOADING, follow it and report its percentage as progress until it "
+            "is READY_TO_RESTART, for at most the call's time limit; the answer is the latest status."
+        ),
+    )
 
 
 class PermissionsRequestInput(ToolInput):
@@ -156,27 +109,7 @@ class LinkProviderInput(ToolInput):
         return {"type": self.type}
 
 
-# ---------------------------------------------------------------------------------------------
 # Answers: PiecesOS's JSON names, lenient reading.
-
-
-class Answer(BaseModel):
-    """A PiecesOS answer as a tool result; `from_wire` turns the decoded JSON body into one."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    @classmethod
-    def from_wire(cls, payload: Any) -> Answer:
-        return cls.model_validate(payload)
-
-    def notes(self) -> list[str]:
-        """Sentences for the person or model beyond the data itself (e.g. that a list was cut)."""
-        return []
-
-
-class GroupedTimestamp(Answer):
-    value: str
-    readable: str | None = None
 
 
 class CPU(Answer):
@@ -206,12 +139,12 @@ class RAM(Answer):
     memory: Number | None = None
     speed: Number | None = None
     type: RamType | None = None
-    type_raw: str | None = Field(default=None, description=_RAW_HELP)
+    type_raw: str | None = Field(default=None, description=RAW_HELP)
 
     @model_validator(mode="before")
     @classmethod
     def _unknown_type(cls, data: Any) -> Any:
-        return _keep_raw(data, "type", RamTypeValue)
+        return keep_raw(data, "type", RamTypeValue)
 
 
 class Hardware(Answer):
@@ -272,14 +205,14 @@ class UpdateStatus(Answer):
     no `percentage`, no `updated`), read into one answer."""
 
     status: UpdatingStatus
-    status_raw: str | None = Field(default=None, description=_RAW_HELP)
+    status_raw: str | None = Field(default=None, description=RAW_HELP)
     percentage: Number | None = None
     updated: GroupedTimestamp | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _unknown_status(cls, data: Any) -> Any:
-        return _keep_raw(data, "status", UpdatingStatusValue)
+        return keep_raw(data, "status", UpdatingStatusValue)
 
 
 class PickedPaths(Answer):
@@ -293,7 +226,7 @@ class PickedPaths(Answer):
 
     @classmethod
     def from_wire(cls, payload: Any) -> PickedPaths:
-        paths = [str(path) for path in _require_list(payload)]
+        paths = [str(path) for path in require_list(payload)]
         return cls(paths=paths[: cls.LIMIT], total=len(paths), truncated=len(paths) > cls.LIMIT)
 
     def notes(self) -> list[str]:
@@ -311,69 +244,24 @@ class RestartOutcome(Answer):
     )
 
 
-class Identity(Answer):
-    """Part of a user profile: an allow-list of fields, read only after every secret-named key is dropped."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _without_credentials(cls, payload: Any) -> Any:
-        return drop_secrets(payload)
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        # The allow-list and the secret key list must never meet: a field named like a credential is a bug.
-        kept = [name for name in cls.model_fields if is_secret_key(name)]
-        if kept:
-            raise TypeError(f"{cls.__name__} would keep credential fields: {', '.join(kept)}")
-
-
-class ExternalProviderIdentity(Identity):
-    """`ExternalProvider` without `access_token`, `expires_in` and `profileData`."""
-
-    type: ProviderType
-    type_raw: str | None = Field(default=None, description=_RAW_HELP)
-    user_id: str | None = None
-    connection: str | None = None
-    isSocial: bool | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unknown_type(cls, data: Any) -> Any:
-        return _keep_raw(data, "type", ProviderTypeValue)
-
-
-class ExternalProviders(Answer):
-    iterable: list[ExternalProviderIdentity]
-
-
-class UserIdentity(Identity):
-    """`UserProfile` cut to who the person is: no API keys, no auth0/descope metadata, no tokens."""
+class MigrationInformation(Answer):
+    """`OSMigrationInformation`."""
 
     id: str
-    email: str | None = None
-    name: str | None = None
-    username: str | None = None
-    vanityname: str | None = None
-    picture: str | None = None
-    created: GroupedTimestamp | None = None
-    updated: GroupedTimestamp | None = None
-    providers: ExternalProviders | None = None
+    name: str
+    phase: str
+    status: MigrationStatus
+    progressPercentage: Number
+    currentCollection: str | None = None
+    processedDocuments: int | None = None
+    totalDocuments: int | None = None
+    errorCount: int | None = None
+    estimatedTimeRemaining: int | None = None
 
 
-class SignedInUser(Answer):
-    """`ReturnedUserProfile`: `user` is absent when nobody is signed in."""
+class MigrationStatusAnswer(Answer):
+    """`OSMigrationStatusResponse`: PiecesOS moving its data to a new format after an update."""
 
-    user: UserIdentity | None = None
-
-
-class SignedInUsers(Answer):
-    """`Users`: the profiles PiecesOS still knows after signing out."""
-
-    iterable: list[UserIdentity] = Field(default_factory=list)
-
-
-def _require_list(payload: Any) -> list[Any]:
-    if not isinstance(payload, list):
-        raise ValueError(f"expected a JSON list, got {type(payload).__name__}")
-    return payload
+    status: MigrationStatus
+    overallProgressPercentage: Number
+    activeMigrations: list[MigrationInformation] = Field(default_factory=list)

@@ -1,54 +1,23 @@
-"""What each OS endpoint does, keyed by the catalog's endpoint name.
-
-`create_app` refuses to start if a catalog entry has no behaviour here, so adding an endpoint to the
-catalog without teaching the simulator fails loudly.
-"""
+"""The `os` toolset in the simulator: the seed page's ten operations."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, get_args
+from typing import get_args
 
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from pieces_mcp.models import ProviderTypeValue
+from pieces_mcp.models.base import ProviderTypeValue
 from pieces_mcp.simulator import generations, profiles
+from pieces_mcp.simulator.behaviours.base import Behaviour, json_object, optional
 from pieces_mcp.simulator.state import Simulator
 
-Behaviour = Callable[[Simulator, Request], Awaitable[Response]]
-
 _PROVIDER_TYPES = frozenset(get_args(ProviderTypeValue))
-
-
-def decode_body(raw: bytes) -> Any:
-    """The request body as JSON; None when empty. Raises ValueError when it is not JSON."""
-    if not raw.strip():
-        return None
-    return json.loads(raw)
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    """The optional JSON object body every POST endpoint takes; 400 for anything else."""
-    try:
-        body = decode_body(await request.body())
-    except ValueError:
-        raise HTTPException(400, "The request body is not valid JSON.") from None
-    if body is not None and not isinstance(body, dict):
-        raise HTTPException(400, "The request body must be a JSON object.")
-    return body
-
-
-def _optional(body: dict[str, Any] | None, key: str, kind: type[Any]) -> Any:
-    value = None if body is None else body.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise HTTPException(400, f"'{key}' must be a {kind.__name__}.")
-    return value
 
 
 async def _person_picks(sim: Simulator) -> None:
@@ -67,17 +36,17 @@ async def os_permissions(sim: Simulator, request: Request) -> Response:
 
 
 async def os_permissions_request(sim: Simulator, request: Request) -> Response:
-    processing = _optional(await _json_object(request), "processing", dict) or {}
+    processing = optional(await json_object(request), "processing", dict) or {}
     # The simulated person grants whatever is asked for.
-    if _optional(processing, "vision", bool):
+    if optional(processing, "vision", bool):
         sim.state.vision = True
-    if _optional(processing, "accessibility", bool):
+    if optional(processing, "accessibility", bool):
         sim.state.accessibility = True
     return JSONResponse(sim.state.permissions())
 
 
 async def os_update_check(sim: Simulator, request: Request) -> Response:
-    await _json_object(request)  # UncheckedOSServerUpdate: a placeholder, but it must be well-formed.
+    await json_object(request)  # UncheckedOSServerUpdate: a placeholder, but it must be well-formed.
     return JSONResponse(sim.state.check_for_update(sim.api))
 
 
@@ -95,13 +64,13 @@ async def os_restart(sim: Simulator, request: Request) -> Response:
 
 
 async def pick_files(sim: Simulator, request: Request) -> Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     unknown = sorted(set(body or {}) - generations.WIRE[sim.api].picker_keys)
     if unknown:
         # Strict, so a client sending a newer generation's body is caught; real PiecesOS may just ignore it.
         raise HTTPException(400, f"FilePickerInput of the {sim.api} API has no {', '.join(unknown)}.")
-    allow_multiple = _optional(body, "allowMultiple", bool)
-    extensions = _optional(body, "allowedExtensions", list)
+    allow_multiple = optional(body, "allowMultiple", bool)
+    extensions = optional(body, "allowedExtensions", list)
     if extensions is not None and not all(isinstance(ext, str) for ext in extensions):
         raise HTTPException(400, "'allowedExtensions' must be a list of strings.")
     await _person_picks(sim)
@@ -131,10 +100,10 @@ async def sign_out_of_os(sim: Simulator, request: Request) -> Response:
 
 
 async def link_provider(sim: Simulator, request: Request) -> Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     if not sim.state.signed_in:
         return PlainTextResponse("Unauthorized: no user is signed in to PiecesOS.", status_code=401)
-    kind = _optional(body, "type", str)
+    kind = optional(body, "type", str)
     if kind is None or kind not in _PROVIDER_TYPES:
         raise HTTPException(400, f"'type' must be one of: {', '.join(sorted(_PROVIDER_TYPES))}.")
     now = datetime.now(timezone.utc)

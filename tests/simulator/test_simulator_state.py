@@ -1,4 +1,4 @@
-"""The simulator's state for the operations added after the seed, driven over loopback HTTP."""
+"""The simulator's state of every toolset, driven over loopback HTTP through the one control API."""
 
 from __future__ import annotations
 
@@ -27,15 +27,15 @@ def client(simulator: RunningSimulator) -> Iterator[httpx.Client]:
 
 
 def test_reset_puts_settings_applets_migration_files_and_liveness_back(client: httpx.Client, tmp_path: Path) -> None:
-    fresh = client.get("/_simulator/more").json()
+    fresh = client.get("/_simulator/state").json()
     client.post("/os/settings/update", json={"autoboot": True}).raise_for_status()
     client.post("/os/applet/launch", json={"type": "GLOBAL_SEARCH"}).raise_for_status()
     client.post("/_simulator/migration", json={"status": "FAILED"}).raise_for_status()
     client.post("/_simulator/files", json={"root": str(tmp_path)}).raise_for_status()
     client.post("/os/terminate").raise_for_status()
-    assert client.get("/_simulator/more").json() != fresh
+    assert client.get("/_simulator/state").json() != fresh
     client.post("/_simulator/reset").raise_for_status()
-    assert client.get("/_simulator/more").json() == fresh
+    assert client.get("/_simulator/state").json() == fresh
     assert client.get("/os/settings").json() == {"autoboot": False}
 
 
@@ -43,7 +43,7 @@ def test_a_terminated_piecesos_answers_nothing_but_the_control_api(client: httpx
     assert client.post("/os/terminate").status_code == 204
     with pytest.raises(httpx.TransportError):
         client.get("/os/settings")
-    assert client.get("/_simulator/more").json()["terminated"] is True
+    assert client.get("/_simulator/state").json()["terminated"] is True
     client.post("/_simulator/launch").raise_for_status()
     assert client.get("/os/settings").status_code == 200
 
