@@ -93,7 +93,9 @@ async def test_a_symlink_from_a_harmless_name_is_asked_about_as_the_secret(
         )
     [question] = person.questions
     assert f"\npath: {secret}\n" in question and f"which is {secret})" in question
-    assert result.structured_content is not None and result.structured_content["path"] == str(secret)
+    # What PiecesOS read is the secret itself (the echoed path's folder names may be masked as random runs).
+    assert result.structured_content is not None and result.structured_content["text"].startswith("-----BEGIN")
+    assert result.structured_content["path"].endswith("/.ssh/id_ed25519")
     assert audit_lines(audit)[0]["target"] == {"path": str(secret)}
 
 
