@@ -57,7 +57,7 @@ class Dispatcher:
         self.pieces = pieces
         self.guard = guard
         self.audit = audit
-        self.offered: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in guard.policy.visible()}
+        self.offered: Mapping[str, Endpoint] = guard.policy.offered
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, asker: Asker, progress: Progress | None = None
