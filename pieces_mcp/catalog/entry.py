@@ -21,6 +21,14 @@ class Risk(str, Enum):
     GUARDED = "guarded"
 
 
+class ArgumentKind(str, Enum):
+    """What an argument names, so the guard can show what it acts on (`pieces_mcp/targets.py`)."""
+
+    PATH = "path"  # a file or folder on this machine: made absolute, symlinks followed, network paths refused
+    URL = "url"  # a web address: shown as the browser reads it, user info refused
+    VALUE = "value"  # anything else (an applet, a setting, a provider): shown as PiecesOS receives it
+
+
 class Wait(str, Enum):
     ORDINARY = "ordinary"  # --timeout
     INTERACTIVE = "interactive"  # --interactive-timeout: waits for a person at the desktop
@@ -122,8 +130,15 @@ class Endpoint:
     websocket: bool = False
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
+    # What an unguarded tool may still set going, in plain words: such a tool is not annotated read-only,
+    # though it asks nobody and `--read-only` still offers it (it installs or removes nothing).
+    side_effect: str = ""
+    # Every argument of `input_model` and what it names (a test holds each entry to all of them).
+    targets: Mapping[str, ArgumentKind] = field(default_factory=dict, compare=False)
     # The first wire generation (and vendor client) with this operation (`catalog.generations`).
     since: Since = FROM_SEED
+    # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
+    changes: tuple[str, ...] = ()
     # At least one; the first is what tests call the tool with (see `Example`).
     examples: tuple[Example, ...] = ()
 
@@ -149,6 +164,11 @@ class Endpoint:
     @property
     def guarded(self) -> bool:
         return self.risk is Risk.GUARDED
+
+    @property
+    def read_only(self) -> bool:
+        """What the tool annotation `readOnlyHint` says: nothing changes on this machine or in the account."""
+        return not self.guarded and not self.side_effect
 
     def input_schema(self) -> dict[str, Any]:
         return _tool_schema(self.input_model.model_json_schema())

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, EXAMPLE_FILES, Endpoint, Example, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    EXAMPLE_FILES,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import FROM_V10
 
 FILES_MODELS = Models("pieces_mcp.models.files")
@@ -23,6 +33,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/path/verify",
         arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
         answer=FILES_MODELS.VerifiedPath,
         risk=Risk.READ,
         toolset=TOOLSET,
@@ -41,6 +52,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/file/open",
         arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -59,6 +71,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/browser/url/open",
         arguments=FILES_MODELS.UrlInput,
+        targets={"url": ArgumentKind.URL},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -79,6 +92,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="GET",
         path="/os/filesystem/file/read/streamed",
         arguments=FILES_MODELS.FileReadInput,
+        targets={"path": ArgumentKind.PATH},
         answer=FILES_MODELS.FileContents,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

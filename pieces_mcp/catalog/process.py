@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Example, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 from pieces_mcp.catalog.generations import FROM_V10
 
 PROCESS_MODELS = Models("pieces_mcp.models.process")
@@ -63,6 +63,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/launch",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -82,6 +83,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/restart",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -98,6 +100,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/terminate",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,

@@ -110,7 +110,7 @@ async def test_allow_in_the_desktop_dialog_runs_the_call(
         result = await call_and_answer(served, screen, ("Tab", "Return"))
     assert structured(result)["restarted"] is True
     assert len(simulator.os_calls(RESTART)) == 1
-    [line] = audit_lines(audit)
+    _, line = audit_lines(audit)
     assert (line["decision"], line["asked"], line["outcome"]) == ("confirmed", "desktop", "ok")
 
 

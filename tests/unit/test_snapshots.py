@@ -35,7 +35,7 @@ def test_annotations_say_what_the_entry_says(endpoint: Endpoint) -> None:
     annotations = json.loads(CURRENT[f"{endpoint.name}.json"])["annotations"]
     hints = {key: value for key, value in annotations.items() if key.endswith("Hint")}
     assert hints == {
-        "readOnlyHint": not endpoint.guarded,
+        "readOnlyHint": endpoint.read_only,  # not guarded, and no side effect (os_update_check may download)
         "destructiveHint": endpoint.destructive,
         "idempotentHint": endpoint.idempotent,
         "openWorldHint": endpoint.open_world,
