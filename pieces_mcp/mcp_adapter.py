@@ -25,6 +25,7 @@ from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import is_version_at_least
+from pydantic import ValidationError
 
 from pieces_mcp import SERVER_NAME, __version__
 from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
@@ -131,6 +132,9 @@ class ClientAsker:
             except MCPError as exc:
                 logger.info("The client could not ask for a confirmation: %s", exc.error.message)
                 return "failed"
+            except ValidationError:  # the SDK checks the reply's shape: this one is not an elicitation result
+                logger.info("The client's reply to a confirmation did not fit the question")
+                return "unfit"
             return _client_answer(result)
         return "timeout"
 
@@ -138,8 +142,9 @@ class ClientAsker:
         questions = self.ctx.lifespan_context.questions
         name, arguments = self.params.name, self.params.arguments or {}
         answer = (self.params.input_responses or {}).get(CONFIRM_KEY)
-        if isinstance(answer, types.ElicitResult) and questions.redeem(self.params.request_state, name, arguments):
-            return _client_answer(answer)
+        if answer is not None and questions.redeem(self.params.request_state, name, arguments):
+            # Redeemed: the question was asked once and is answered now, fitting or not (never asked again).
+            return _client_answer(answer) if isinstance(answer, types.ElicitResult) else "unfit"
         request = types.ElicitRequest(
             params=types.ElicitRequestFormParams(message=question, requested_schema=CONFIRM_SCHEMA)
         )
@@ -149,7 +154,10 @@ class ClientAsker:
 
 def _client_answer(result: types.ElicitResult) -> ClientAnswer:
     if result.action == "accept":
-        return "yes" if (result.content or {}).get("confirm") is True else "no"
+        confirm = (result.content or {}).get("confirm")
+        if not isinstance(confirm, bool):  # the schema asks for a boolean: "yes", 1 or nothing is no answer
+            return "unfit"
+        return "yes" if confirm else "no"
     return "decline" if result.action == "decline" else "cancel"
 
 
@@ -166,7 +174,7 @@ def tool_definition(endpoint: Endpoint) -> types.Tool:
         output_schema=endpoint.output_schema(),
         annotations=types.ToolAnnotations(
             title=endpoint.title,
-            read_only_hint=not endpoint.guarded,
+            read_only_hint=endpoint.read_only,
             destructive_hint=endpoint.destructive,
             idempotent_hint=endpoint.idempotent,
             open_world_hint=endpoint.open_world,
