@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         "install",
         help="add this server to an MCP client's configuration, keeping your settings",
         description="Add pieces-os to an MCP client. An existing entry keeps its env, your arguments after `serve` "
-        "and every other key; only the command and the serve arguments are updated. The file gets a dated backup.",
+        "(unless new ones follow `--`) and every other key; only the command and the launcher arguments up to `serve` "
+        "are updated. The file gets a dated backup; a file the client could not parse is refused, not edited.",
         epilog=_install_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,7 @@
 """Settings, declared once: each field of `Settings` carries its flag, environment variable, help and parser.
 
 The CLI's flags, `load()`, the environment of a child `serve` (`to_environment`) and the README's
-configuration table are all derived from the fields below. The flag wins over the environment (CONTRACT.md).
+configuration table are all derived from the fields below. The flag wins over the environment (README, "Configuration").
 """
 
 from __future__ import annotations
@@ -154,6 +154,9 @@ def _audit_path(text: str, where: str) -> str:
         raise ConfigError(f"{where}: the folder {str(path.parent)!r} does not exist; create it or choose another path")
     if path.is_dir():
         raise ConfigError(f"{where} is a folder; name a file such as {str(path / 'pieces-mcp-audit.jsonl')!r}")
+    if path.exists() and not path.is_file():
+        # A FIFO here froze the server at its first guarded call; a device would swallow the lines.
+        raise ConfigError(f"{where} is not a regular file (a pipe, socket or device); name a plain file")
     return str(path)
 
 

@@ -214,9 +214,10 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
 
 Notify = Callable[[str], Awaitable[None]]
 
-# A live stream's message is one state (an update status, the settings, a migration, a user profile): PiecesOS's
-# are well under 1 KiB. A larger frame is refused before it is read (websockets' `max_size`) and the stream is
-# reopened; with the library's queue of 16 messages, one stream can hold at most 1 MiB.
+# A live stream's message is one state (an update status, the settings, a migration, a user profile): a few KiB
+# at most (a user profile, the largest, is about 1.5 KiB). A larger frame is refused before it is read
+# (websockets' `max_size`) and the stream is reopened; with the library's queue of 16 messages, one stream holds
+# at most 1 MiB.
 STREAM_MESSAGE_BYTES = 64 * 1024
 # At most one change notification per resource and subscriber in this many seconds: later changes in the
 # interval are told together at its end (a stream that changes on every message cannot flood the client).

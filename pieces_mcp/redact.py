@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "[redacted]"
 
 # The credential fields of the vendor's `UserProfile` (pieces-os-client 5.0.1, read off its models; see
-# /work/shared/pieces-os-api/README.md, "Secrets in user profiles"): UserProfile.apiKeys,
+# tools/pieces-os-api/README.md, "Secrets in user profiles"): UserProfile.apiKeys,
 # Auth0UserMetadata.cloud_key and .stripe_customer_id, Auth0OpenAIUserMetadata.api_key and .organization_key
 # (under both auth0 and descope), ExternalProvider.access_token.
 VENDOR_SECRET_FIELDS = ("apiKeys", "api_key", "organization_key", "cloud_key", "stripe_customer_id", "access_token")

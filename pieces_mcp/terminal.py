@@ -16,11 +16,14 @@ from mcp.client.context import ClientRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 
-from pieces_mcp.desktop import ASSISTANT_WORDS
-
 SPIN_INTERVAL_S = 0.15
-# In `call` the person typed the arguments: the server's "what the assistant sent" would not be true.
-TYPED_WORDS = "What you typed (--json):"
+# In `call` the person typed the tool and its arguments: the server's question speaks of an assistant
+# (guard.plain_question, targets.Target.lines), which would not be true here.
+FOR_THE_PERSON = (
+    ("Your AI assistant wants to run", "You asked to run"),
+    ("the assistant asked for", "you typed"),
+    ("the assistant chose it", "you typed it"),
+)
 
 
 class Spinner:
@@ -97,7 +100,9 @@ async def call_through_child(
 
     async def confirm(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
         nonlocal nobody_to_ask
-        message = params.message.replace(ASSISTANT_WORDS, TYPED_WORDS)
+        message = params.message
+        for theirs, yours in FOR_THE_PERSON:
+            message = message.replace(theirs, yours)
         with spinner.hold():
             if assume_yes:
                 print(f"{message}\n→ yes (--yes)", file=sys.stderr)

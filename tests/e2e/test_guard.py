@@ -54,7 +54,8 @@ async def test_yes_runs_the_call_after_asking_in_plain_words(
     assert structured(result)["restarted"] is True
     assert len(asked) == 1 and "PiecesOS will restart" in asked[0] and "lose it for a few seconds" in asked[0]
     assert len(simulator.os_calls(RESTART)) == 1
-    [line] = audit_lines(audit)
+    started, line = audit_lines(audit)  # approved and started (on disk before PiecesOS hears of it), then the end
+    assert (started["outcome"], started["call"]) == ("started", line["call"])
     assert line["tool"] == "os_restart" and line["decision"] == "confirmed" and line["outcome"] == "ok"
     assert line["asked"] == "client"
     assert line["duration_ms"] >= 0 and "time" in line
@@ -201,6 +202,7 @@ async def test_a_guarded_call_that_fails_is_audited_with_its_outcome(
     async with serve(simulator.url, PIECES_MCP_CONFIRM="allow", PIECES_MCP_AUDIT_LOG=audit) as served:
         result = await served.client.call_tool("link_provider", {"type": "github"})
     assert result.is_error and "HTTP 401" in text_of(result) and "sign_into_os" in text_of(result)
-    [line] = audit_lines(audit)
+    _, line = audit_lines(audit)
     assert line["outcome"] == "error: BadStatusError 401"
-    assert set(line) == {"time", "tool", "decision", "asked", "outcome", "duration_ms"} and line["asked"] is None
+    assert set(line) == {"time", "call", "tool", "decision", "asked", "target", "outcome", "duration_ms"}
+    assert line["asked"] is None and line["target"] == {"type": '"github"'}
