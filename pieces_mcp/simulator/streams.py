@@ -1,4 +1,4 @@
-"""PiecesOS's WebSocket operations, simulated: the settings, update and migration streams, and file reads.
+"""PiecesOS's WebSocket operations, simulated: the settings, update, migration and user streams, and file reads.
 
 Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
 them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ UPDATE_POLL_S = 0.05
 FILE_READ = BY_NAME["os_filesystem_file_read_streamed"]
 FILE_READ_PATH = FILE_READ.path_for("current")
 CHUNK = 64 * 1024
+SIGNED_OUT = "signed out"  # not JSON: what the vendor wrapper reads as nobody signed in
 
 
 async def _until_closed(websocket: WebSocket) -> None:
@@ -114,6 +116,33 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         finally:
             hub.leave("update", closed)
 
+    async def user(websocket: WebSocket) -> None:
+        """`/user/stream`: the signed-in UserProfile, or a message that is not JSON once nobody is signed in.
+
+        The vendor wrapper reads a message that is not JSON as signed out (`AuthWS.on_message`,
+        pieces-os-client-sdk-for-python src/pieces_os_client/wrapper/websockets/auth_ws.py). Who is signed in
+        changes in several places (sign-in, sign-out, a linked provider, the control API), so the stream
+        watches the state as the update stream does, and says where it stands on connect as the wrapper expects.
+        """
+        closed = sim.hub.join("user")  # only ever receives None: PiecesOS went away
+
+        def now() -> str:
+            return json.dumps(sim.state.profile()) if sim.state.signed_in else SIGNED_OUT
+
+        async def produce() -> None:
+            sent = now()
+            await websocket.send_text(sent)
+            while closed.empty():
+                await asyncio.sleep(UPDATE_POLL_S)
+                if (current := now()) != sent:
+                    await websocket.send_text(current)
+                    sent = current
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            sim.hub.leave("user", closed)
+
     async def file_read(websocket: WebSocket) -> None:
         """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
         await websocket.accept()
@@ -159,6 +188,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         "os_settings_stream": pushed("settings", None),
         "stream_os_migration_status": pushed("migration", lambda: sim.state.migration),
         "os_update_check_stream": update_status,
+        "stream_user": user,
     }
     # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
     routes: list[BaseRoute] = [
