@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from pieces_mcp import discovery
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import Endpoint
 from pieces_mcp.catalog.generations import FROM_SEED, Since, absent_sentence
@@ -21,8 +22,15 @@ __all__ = ["MAX_BODY_BYTES", "POOL_LIMITS", "PiecesOS", "http_client", "probe_ge
 class PiecesOS(Connection):
     """Calls PiecesOS's OS endpoints; remembers where PiecesOS is and which API generation it speaks."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient, *, mention_doctor: bool = True) -> None:
-        super().__init__(settings, http, mention_doctor=mention_doctor)
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        *,
+        mention_doctor: bool = True,
+        machine: discovery.Machine | None = None,
+    ) -> None:
+        super().__init__(settings, http, mention_doctor=mention_doctor, machine=machine)
         # The latest state each live stream reported to a feed: what a read of a stream that says nothing on
         # connect answers (see `live.read_once`).
         self.reported: dict[str, Answer] = {}

@@ -7,19 +7,20 @@ Whether the settings and migration streams send a snapshot on connect the vendor
 does); both must work. A read waits `FIRST_MESSAGE_WAIT_S` for the first message and answers "no status reported
 yet" (or the latest state a feed saw) when none comes. A feed compares each message with what a read showed when
 it began, so a stream that is silent on connect has its first real change reported, not taken as a baseline.
+
+`websockets` is imported by the functions that open a WebSocket, not with this module: almost no session
+uses one, and importing it cost every start-up (issue 22; `tests/unit/test_start_up_imports.py`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from anyio.abc import TaskGroup
 from pydantic import ValidationError
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 from pieces_mcp import wire_text
 from pieces_mcp.budget import Budget
@@ -28,6 +29,9 @@ from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, PiecesError, quote_detail
 from pieces_mcp.exchanges.streams import decoded, malformed, open_stream
 from pieces_mcp.models.base import Answer
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +45,10 @@ FIRST_MESSAGE_WAIT_S = 1.0
 
 Notify = Callable[[str], Awaitable[None]]
 
-# A live stream's message is one state (an update status, the settings, a migration, a user profile): PiecesOS's
-# are well under 1 KiB. A larger frame is refused before it is read (websockets' `max_size`) and the stream is
-# reopened; with the library's queue of 16 messages, one stream can hold at most 1 MiB.
+# A live stream's message is one state (an update status, the settings, a migration, a user profile): a few KiB
+# at most (a user profile, the largest, is about 1.5 KiB). A larger frame is refused before it is read
+# (websockets' `max_size`) and the stream is reopened; with the library's queue of 16 messages, one stream holds
+# at most 1 MiB.
 STREAM_MESSAGE_BYTES = 64 * 1024
 # At most one change notification per resource and subscriber in this many seconds: later changes in the
 # interval are told together at its end (a stream that changes on every message cannot flood the client).
@@ -143,6 +148,8 @@ class Feed:
             logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
 
     async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         with self.scope:
             failures = 0
             while True:
@@ -194,6 +201,8 @@ class NotReportedYet(Answer):
 
 async def first_message(websocket: ClientConnection, budget: Budget, what: str) -> str | bytes | None:
     """The stream's first message, or None when it said nothing within `FIRST_MESSAGE_WAIT_S` (and the budget)."""
+    from websockets.exceptions import ConnectionClosed
+
     with anyio.move_on_after(min(FIRST_MESSAGE_WAIT_S, budget.remaining())):
         try:
             return await websocket.recv()

@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Exchange, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    CONFIRM_NOTE,
+    EXAMPLE_FILES,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Exchange,
+    ModelRef,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import GENERATIONS, WIRE, Generation, Since
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
@@ -20,14 +31,19 @@ __all__ = [
     "CATALOG",
     "CONFIRM_NOTE",
     "DEFAULT_TOOLSETS",
+    "EXAMPLE_FILES",
     "GENERATIONS",
     "LIVE",
     "TOOLSETS",
     "WIRE",
+    "ArgumentKind",
     "Endpoint",
+    "Example",
     "Exchange",
     "Generation",
     "LiveResource",
+    "ModelRef",
+    "Models",
     "Risk",
     "Since",
     "Wait",

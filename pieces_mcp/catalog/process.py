@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Exchange, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Exchange,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import FROM_V10
 
 PROCESS_MODELS = Models("pieces_mcp.models.process")
@@ -36,6 +46,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
             "is doing now is stopped."
         ),
+        examples=(Example(answer_has=("accepted",)),),
     ),
     Endpoint(
         # The vendor wrapper's own name (pieces-os-client-sdk-for-python, wrapper/client.py
@@ -57,6 +68,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         exchange=Exchange.LAUNCH,
         consequence="PiecesOS will be started on this computer (the Pieces app may open a window).",
+        # With PiecesOS answering (the simulator's default) it opens nothing; tests/e2e/test_open_pieces_os.py
+        # starts one through a fake URL opener.
+        examples=(Example(answer_has=("already_running", "running", "version")),),
     ),
     Endpoint(
         name="os_memory_optimize",
@@ -75,6 +89,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS will free memory it is not using now; it may be slower for a moment afterwards.",
+        examples=(Example(answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_applet_launch",
@@ -86,6 +101,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/launch",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -94,6 +110,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop)."
         + SETTINGS_APPLET_IN_WORDS,
+        examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
         name="os_applet_restart",
@@ -105,6 +122,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/restart",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -113,6 +131,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         destructive=True,
         consequence="The Pieces applet named below will be shut down and started again; its open window closes."
         + SETTINGS_APPLET_IN_WORDS,
+        examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
         name="os_applet_terminate",
@@ -121,6 +140,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/applet/terminate",
         arguments=PROCESS_MODELS.AppletInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -130,5 +150,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="The Pieces applet named below will be shut down; its open window closes."
         + SETTINGS_APPLET_IN_WORDS,
+        examples=(Example({"type": "COPILOT"}, answer_has=("accepted",)),),
     ),
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import anyio
 from pydantic import ValidationError
-from websockets.exceptions import ConnectionClosed
 
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import LIVE
@@ -13,7 +12,6 @@ from pieces_mcp.exchanges.connection import Connection
 from pieces_mcp.exchanges.streams import decoded, open_stream
 from pieces_mcp.heartbeat import Progress
 from pieces_mcp.models.base import Answer
-from pieces_mcp.models.os_tools import UpdateStatus
 
 DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
 # Ends a followed download a little before the call's own deadline, so the latest status is an answer.
@@ -33,8 +31,13 @@ async def follow_download(connection: Connection, first: Answer, budget: Budget,
     os_update_check_stream) until the update is no longer under way or the call's budget is nearly spent.
     A PiecesOS without the stream answers with the check's status and a note saying so.
     """
-    if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
+    from websockets.exceptions import ConnectionClosed
+
+    if getattr(first, "status", None) not in DOWNLOAD_UNDER_WAY:
         return first
+    # The update stream's messages are the check's own answer model (`UpdateStatus`), read off the answer: the
+    # os toolset's models are imported only by a session that offers it (issue 22).
+    status_model = type(first)
     latest, reported = first, -1.0
     what = f"the {UPDATE_STREAM.name} stream"
     with anyio.move_on_after(max(0.0, budget.remaining() - DEADLINE_MARGIN_S)):
@@ -45,14 +48,15 @@ async def follow_download(connection: Connection, first: Answer, budget: Budget,
         try:
             async for message in websocket:
                 try:
-                    latest = UpdateStatus.model_validate(decoded(message, UPDATE_STREAM.name))
+                    latest = status_model.model_validate(decoded(message, UPDATE_STREAM.name))
                 except (BadAnswerError, ValidationError):
                     continue
                 # MCP progress must increase from one notification to the next: repeats are not reported.
-                if progress is not None and latest.percentage is not None and latest.percentage > reported:
-                    reported = float(latest.percentage)
-                    await progress(reported, f"Downloading the PiecesOS update: {latest.percentage}%")
-                if latest.status not in DOWNLOAD_UNDER_WAY:
+                percentage = getattr(latest, "percentage", None)
+                if progress is not None and percentage is not None and percentage > reported:
+                    reported = float(percentage)
+                    await progress(reported, f"Downloading the PiecesOS update: {percentage}%")
+                if getattr(latest, "status", None) not in DOWNLOAD_UNDER_WAY:
                     break
         except ConnectionClosed:
             pass  # PiecesOS went away (to install the update?): the latest status seen is the answer

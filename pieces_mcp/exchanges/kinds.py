@@ -25,7 +25,6 @@ from pieces_mcp.exchanges.launch import open_launch_url
 from pieces_mcp.exchanges.streams import read_streamed
 from pieces_mcp.heartbeat import Progress
 from pieces_mcp.models.base import Answer, ToolInput
-from pieces_mcp.models.os_tools import UpdateCheckInput
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,9 @@ class FollowedDownload:
 
     async def run(self, call: Call) -> Answer:
         first = await REQUEST.run(call)
-        if not (isinstance(call.arguments, UpdateCheckInput) and call.arguments.follow_download):
+        # Read off the arguments (`UpdateCheckInput.follow_download`): the os toolset's models are imported only
+        # by a session that offers it (issue 22).
+        if getattr(call.arguments, "follow_download", False) is not True:
             return first
         return await follow_download(call.connection, first, call.budget, call.progress)
 

@@ -10,11 +10,7 @@ person's project on top of httpx's private transport layer.
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
+from typing import TYPE_CHECKING, Any
 
 from pieces_mcp import __version__, wire_text
 from pieces_mcp.budget import Budget
@@ -22,6 +18,10 @@ from pieces_mcp.catalog.files import READ_LIMIT_BYTES
 from pieces_mcp.errors import BadAnswerError, BadStatusError, PiecesError, quote_detail
 from pieces_mcp.exchanges.connection import Connection
 from pieces_mcp.exchanges.translate import MAX_BODY_BYTES, TRANSLATED, translated
+
+if TYPE_CHECKING:  # `websockets` itself is imported when a WebSocket is opened (issue 22)
+    from websockets.asyncio.client import ClientConnection
+    from websockets.exceptions import ConnectionClosed
 
 MAX_MESSAGE_BYTES = MAX_BODY_BYTES  # no OS message should come near it
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
@@ -35,6 +35,10 @@ async def open_stream(
     connection: Connection, path: str, what: str, open_timeout: float, max_size: int = MAX_MESSAGE_BYTES
 ) -> ClientConnection:
     """A WebSocket to PiecesOS at `path`, found again once if PiecesOS moved; failures as an HTTP call's."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+    failures: tuple[type[Exception], ...] = (*TRANSLATED, InvalidHandshake, ConnectionClosed)
 
     async def attempt(base_url: str) -> ClientConnection:
         try:
@@ -46,7 +50,7 @@ async def open_stream(
                 max_size=max_size,
                 user_agent_header=f"pieces-mcp/{__version__}",
             )
-        except TRANSLATED as exc:
+        except failures as exc:
             raise translated(exc, what, base_url, connection.not_found_hint) from None
 
     return await connection.reach(attempt)
@@ -60,6 +64,8 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
     message carries the next bytes in `bytes.raw` until `status` is COMPLETED, FAILED or CANCELED. Reading
     stops once more than the file answer's limit arrived: closing the socket is the only way to cancel.
     """
+    from websockets.exceptions import ConnectionClosed
+
     raw: list[int] = []
     last: dict[str, Any] = {}
     websocket = await open_stream(connection, path, what, budget.remaining())
@@ -130,6 +136,8 @@ def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
 
 def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
     """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
+    from websockets.frames import CloseCode
+
     refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
     if refused == CloseCode.INVALID_DATA:
         return BadAnswerError(malformed(what, "a text message that is not UTF-8"))

@@ -9,7 +9,6 @@ same status sentence, a connection that closed is the same "closed before it ans
 from __future__ import annotations
 
 import httpx
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from pieces_mcp import decoding, wire_text
 from pieces_mcp.errors import (
@@ -27,12 +26,12 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # "Nothing is listening there": the only failures after which looking for PiecesOS again makes sense.
 NOT_ANSWERING: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, ConnectionRefusedError)
 # Everything `translated` has a sentence for; callers catch exactly this.
+# (`websockets`'s own, InvalidHandshake and ConnectionClosed, are added where a WebSocket is opened: the library is
+# imported only by a session that uses one, issue 22.)
 TRANSLATED: tuple[type[Exception], ...] = (
     httpx.HTTPError,
     decoding.UndecodableError,
     decoding.TooLargeError,
-    InvalidHandshake,
-    ConnectionClosed,
     OSError,
 )
 NOT_FOUND_HINT = (
@@ -49,9 +48,8 @@ def translated(exc: Exception, what: str, base_url: str, hint: str) -> PiecesErr
     """The sentence for `exc`, met while exchanging `what` with PiecesOS at `base_url`."""
     if isinstance(exc, NOT_ANSWERING):
         return not_running(base_url, hint)
-    if isinstance(exc, InvalidStatus):
-        body = wire_text.body_text(bytes(exc.response.body or b""), exc.response.headers.get("content-type", ""))
-        return status_error(exc.response.status_code, body, wire_text.header_text(exc.response.reason_phrase), what)
+    if type(exc).__module__.startswith("websockets."):
+        return _websocket_failure(exc, what)
     if isinstance(exc, httpx.TimeoutException):
         # httpx bounds only connecting (handled above); any other timeout it raises is one sentence all the same,
         # with no limit to name: the call's own limit is its `Budget`'s.
@@ -59,7 +57,7 @@ def translated(exc: Exception, what: str, base_url: str, hint: str) -> PiecesErr
             f"PiecesOS at {display_url(base_url)} stopped answering {what}; it may be busy or stuck: try again, "
             "and restart PiecesOS if it keeps happening."
         )
-    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, ConnectionClosed, InvalidHandshake, OSError)):
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, OSError)):
         return ConnectionLostError(
             f"The connection to PiecesOS closed before it answered {what}; "
             "it may be restarting: try again in a few seconds."
@@ -84,6 +82,20 @@ def translated(exc: Exception, what: str, base_url: str, hint: str) -> PiecesErr
     return ConnectionLostError(
         f"pieces-mcp could not exchange {what} with PiecesOS at {display_url(base_url)}; "
         "check PIECES_OS_URL (or leave it unset to find PiecesOS), then try again."
+    )
+
+
+def _websocket_failure(exc: Exception, what: str) -> PiecesError:
+    """A WebSocket refused with a status is that status's sentence; any other failure of the handshake or the
+    connection, the same "closed before it answered" as over HTTP."""
+    from websockets.exceptions import InvalidStatus
+
+    if isinstance(exc, InvalidStatus):
+        body = wire_text.body_text(bytes(exc.response.body or b""), exc.response.headers.get("content-type", ""))
+        return status_error(exc.response.status_code, body, wire_text.header_text(exc.response.reason_phrase), what)
+    return ConnectionLostError(
+        f"The connection to PiecesOS closed before it answered {what}; "
+        "it may be restarting: try again in a few seconds."
     )
 
 

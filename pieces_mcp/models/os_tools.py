@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from pieces_mcp.catalog.generations import WIRE, Generation
 from pieces_mcp.models.base import (
@@ -210,20 +210,11 @@ class UpdateStatus(Answer):
     status_raw: str | None = Field(default=None, description=RAW_HELP)
     percentage: Number | None = None
     updated: GroupedTimestamp | None = None
-    # Said beside the data, not in it: e.g. that this PiecesOS cannot report a download's progress.
-    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _unknown_status(cls, data: Any) -> Any:
         return keep_raw(data, "status", UpdatingStatusValue)
-
-    def with_note(self, note: str) -> UpdateStatus:
-        self._notes.append(note)
-        return self
-
-    def notes(self) -> list[str]:
-        return list(self._notes)
 
 
 class PickedPaths(Answer):

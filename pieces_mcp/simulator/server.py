@@ -152,7 +152,7 @@ class _Runner:
     async def _stay_away(self) -> None:
         """The downtime of a restart, or, after a quit, until someone launches PiecesOS again."""
         if not self.stays_down:
-            await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
+            await self.sim.clock.sleep(self.sim.state.restart_downtime_ms / 1000)
             return
         await self.launch_requested.wait()
         self.stays_down = False
