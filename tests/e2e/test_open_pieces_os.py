@@ -4,13 +4,14 @@ as every vendor client does (pieces://launch through the OS opener, then health)
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pieces_mcp import discovery
-from tests.launching import fake_opener
-from tests.support import SimulatorProcess, serve, structured, text_of
+from pieces_mcp.discovery import Machine
+from tests.launching import FakeOpener, fake_opener
+from tests.support import SimulatorProcess, refused_ports, serve, structured, text_of
 
 pytestmark = [
     pytest.mark.anyio,
@@ -21,16 +22,27 @@ pytestmark = [
 EVERY_SET = ("--toolsets", "all")
 
 
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Machine]:
+    """A machine whose home is the test's and whose scanned ports refuse: nothing answers until a launch."""
+    with refused_ports(3) as ports:
+        yield Machine(tmp_path / "home", {}, "linux", scan_ports=ports[:2], legacy_ports=ports[2:])
+
+
+def on_path(opener: FakeOpener, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake opener first on the server's PATH (the server runs in this process and inherits it)."""
+    for key, value in opener.env.items():
+        monkeypatch.setenv(key, value)
+
+
 async def test_open_pieces_os_starts_piecesos_when_nothing_answers_and_discovery_then_finds_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Machine
 ) -> None:
-    home = tmp_path / "home"
-    monkeypatch.setenv("HOME", str(home))  # where the port file goes, as the server (HOME below) reads it
-    opener = fake_opener(tmp_path / "bin", port_file=discovery.port_file())
+    # The simulator it starts announces its port where PiecesOS does: the newest port file discovery reads.
+    opener = fake_opener(tmp_path / "bin", port_file=home.port_files()[0])
+    on_path(opener, monkeypatch)
     try:
-        async with serve(
-            None, env={**opener.env, "HOME": str(home)}, args=EVERY_SET, PIECES_MCP_CONFIRM="allow"
-        ) as served:
+        async with serve(None, machine=home, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
             launched = structured(await served.client.call_tool("open_pieces_os", {}))
             after = await served.client.call_tool("os_device_information", {})
     finally:
@@ -42,10 +54,11 @@ async def test_open_pieces_os_starts_piecesos_when_nothing_answers_and_discovery
 
 
 async def test_after_terminate_the_next_call_says_not_running_and_open_pieces_os_brings_it_back(
-    simulator: SimulatorProcess, tmp_path: Path
+    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opener = fake_opener(tmp_path / "bin", wake_pid=simulator.process.pid)
-    async with serve(simulator.url, env=opener.env, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
+    on_path(opener, monkeypatch)
+    async with serve(simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
         assert structured(await served.client.call_tool("os_terminate", {})) == {"accepted": True}
         gone = await served.client.call_tool("os_device_information", {})
         launched = structured(await served.client.call_tool("open_pieces_os", {}))
@@ -57,10 +70,11 @@ async def test_after_terminate_the_next_call_says_not_running_and_open_pieces_os
 
 
 async def test_open_pieces_os_opens_nothing_when_piecesos_already_answers(
-    simulator: SimulatorProcess, tmp_path: Path
+    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opener = fake_opener(tmp_path / "bin", wake_pid=simulator.process.pid)
-    async with serve(simulator.url, env=opener.env, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
+    on_path(opener, monkeypatch)
+    async with serve(simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
         launched = structured(await served.client.call_tool("open_pieces_os", {}))
     assert launched["already_running"] is True and launched["running"] is True and launched["version"]
     assert opener.opened == []
@@ -70,22 +84,23 @@ async def test_open_pieces_os_opens_nothing_when_piecesos_already_answers(
     ("exit_status", "said"), [(3, "no application is registered for pieces:// links"), (1, "exit status 1")]
 )
 async def test_an_opener_that_cannot_open_the_link_is_one_sentence(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_status: int, said: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Machine, exit_status: int, said: str
 ) -> None:
-    home = tmp_path / "home"
-    monkeypatch.setenv("HOME", str(home))
-    opener = fake_opener(tmp_path / "bin", port_file=discovery.port_file(), exit_status=exit_status)
-    async with serve(None, env={**opener.env, "HOME": str(home)}, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
+    opener = fake_opener(tmp_path / "bin", port_file=home.port_files()[0], exit_status=exit_status)
+    on_path(opener, monkeypatch)
+    async with serve(None, machine=home, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
         result = await served.client.call_tool("open_pieces_os", {})
     assert result.is_error and said in text_of(result) and "\n" not in text_of(result)
     assert text_of(result).startswith("PiecesOS could not be started")
     assert opener.opened == ["pieces://launch"]
 
 
-async def test_no_opener_on_the_machine_is_one_sentence(tmp_path: Path) -> None:
+async def test_no_opener_on_the_machine_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Machine
+) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    env = {"PATH": str(empty), "HOME": str(tmp_path / "home")}
-    async with serve(None, env=env, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
+    monkeypatch.setenv("PATH", str(empty))
+    async with serve(None, machine=home, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
         result = await served.client.call_tool("open_pieces_os", {})
     assert result.is_error and "there is no `xdg-open` on this machine" in text_of(result)

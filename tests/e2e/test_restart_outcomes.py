@@ -39,16 +39,18 @@ async def test_a_restart_that_signs_the_person_out_says_so_and_how_to_sign_in(si
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fake opener is Linux's xdg-open")
 async def test_a_restart_that_never_comes_back_says_to_open_pieces_os_which_does(
-    simulator: SimulatorProcess, tmp_path: Path
+    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.state(restart_comes_back=False)
     opener = fake_opener(tmp_path / "bin", wake_pid=simulator.process.pid)
+    for key, value in opener.env.items():  # the server runs in this process: its opener comes from our PATH
+        monkeypatch.setenv(key, value)
     async with serve(
-        simulator.url, env=opener.env, args=EVERY_SET, PIECES_MCP_CONFIRM="allow", PIECES_MCP_RESTART_TIMEOUT="2"
+        simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow", PIECES_MCP_RESTART_TIMEOUT="2"
     ) as served:
         result = await served.client.call_tool("os_restart", {})
         gone = await served.client.call_tool("os_device_information", {})
-    async with serve(simulator.url, env=opener.env, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
+    async with serve(simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow") as served:
         launched = structured(await served.client.call_tool("open_pieces_os", {}))
         back = await served.client.call_tool("os_device_information", {})
     outcome = structured(result)
