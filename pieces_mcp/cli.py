@@ -90,11 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--config", help="the configuration file to edit (default: the client's usual place)")
     install.add_argument("--dry-run", action="store_true", help="print the resulting file instead of writing it")
     install.add_argument("--reset", action="store_true", help="replace the whole pieces-os entry, env included")
+    install.add_argument(
+        "serve_args",
+        nargs="*",
+        metavar="-- SERVE-ARGS",
+        help="after `--`: the arguments that follow `serve` in the entry (e.g. -- --toolsets all --read-only); "
+        "without `--` a re-install keeps the entry's own, and a bare `--` removes them",
+    )
     return parser
 
 
 def _simulator_port(text: str) -> int:
-    from pieces_mcp.simulator.generations import REAL_PORTS
+    from pieces_mcp.simulator.state import REAL_PORTS
 
     if text == "real":
         return REAL_PORTS
@@ -135,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "install":
             from pieces_mcp.install import run_install
 
-            return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset)
+            serve_args = args.serve_args if "--" in arguments else None  # `--` alone: no arguments after serve
+            return run_install(args.client, args.config, dry_run=args.dry_run, reset=args.reset, serve_args=serve_args)
         settings = load(args)
         if args.command == "serve" and args.port is not None and args.transport != "http":
             raise ConfigError("--port only applies to the HTTP transport: add --transport http, or leave --port out")
@@ -285,9 +293,13 @@ def run_simulator(host: str, port: int, api: Any) -> int:
 
 
 def list_tools(settings: Settings) -> int:
+    from pieces_mcp.doctor import cannot_do_here
     from pieces_mcp.guard import Policy
 
     print("\n".join(Policy(settings).table()))
+    # What this PiecesOS lacks of the offered tools (an older generation: catalog.generations).
+    for line in anyio.run(cannot_do_here, settings):
+        print(f"cannot do here: {line}")
     return 0
 
 

@@ -14,9 +14,11 @@ import httpx
 from pydantic import ValidationError
 
 from pieces_mcp import __version__, decoding, discovery, live, wire_text
-from pieces_mcp.catalog import GENERATIONS, Endpoint, Generation, Wait
+from pieces_mcp.catalog import BY_NAME, GENERATIONS, Endpoint, Generation, Wait
+from pieces_mcp.catalog.generations import FROM_SEED, Since, absent_sentence
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import (
+    AbsentOperationError,
     BadAnswerError,
     BadStatusError,
     ConnectionLostError,
@@ -124,6 +126,12 @@ class PiecesOS:
                     payload: Any = await live.read_streamed(self, endpoint, arguments.body())
                 else:
                     payload = await self._call(endpoint, arguments.body())
+        except BadStatusError as exc:
+            # Every path of every generation answered 404 (`_send_endpoint` tried them): an operation newer than
+            # this PiecesOS is absent, and the person is told which PiecesOS has it rather than "HTTP 404".
+            if exc.status != 404 or endpoint.since == FROM_SEED:
+                raise
+            raise await self.absent(endpoint.name, endpoint.since) from None
         except TimeoutError:
             waiting = " (the person may still be at the window on their desktop)" if which != "--timeout" else ""
             raise TimedOutError(
@@ -137,6 +145,11 @@ class PiecesOS:
                 f"PiecesOS answered {endpoint.name} with data of an unexpected shape ({_first_error(exc)}); "
                 "PiecesOS may be newer or older than this pieces-mcp: update both, and report it if it persists."
             ) from None
+
+    async def absent(self, name: str, since: Since) -> AbsentOperationError:
+        """The error for an operation this PiecesOS answered 404, naming its generation when a probe tells it."""
+        generation = await probe_generation(self.http, self.base_url) if self.base_url else None
+        return AbsentOperationError(absent_sentence(name, since, generation))
 
     async def _call(self, endpoint: Endpoint, body: dict[str, Any] | None) -> Any:
         if endpoint.restarts:
@@ -297,6 +310,32 @@ class PiecesOS:
             downtime_ms = round((time.monotonic() - started) * 1000) if went_down else 0
             return {"restarted": True, "back_online": True, "downtime_ms": downtime_ms, "base_url": base_url}
         return {"restarted": True, "back_online": False, "downtime_ms": None, "base_url": None}
+
+
+async def probe_generation(http: httpx.AsyncClient, base_url: str) -> Generation | None:
+    """Which wire generation answers, without side effects (None when it cannot be told).
+
+    The picker path tells seed from the others (HEAD, so no picker opens: 405 there, 404 not); the
+    hardware shape of the read-only device information tells v10 (`cpu`) from current (`cpus`).
+    """
+    picker = BY_NAME["pick_files"]
+    paths = {picker.path_for(generation): generation for generation in reversed(GENERATIONS)}
+    found: Generation | None = None
+    for path, generation in paths.items():
+        try:
+            response = await http.head(base_url + path)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 404:
+            found = generation
+            break
+    if found is None or found == "seed":
+        return found
+    try:
+        hardware = (await http.get(base_url + BY_NAME["os_device_information"].path_for(found))).json()["hardware"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return found
+    return "v10" if isinstance(hardware, dict) and "cpu" in hardware and "cpus" not in hardware else "current"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class Dispatcher:
         self.pieces = pieces
         self.guard = guard
         self.audit = audit
-        self.offered: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in guard.policy.visible()}
+        self.offered: Mapping[str, Endpoint] = guard.policy.offered
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, asker: Asker, progress: Progress | None = None
@@ -67,9 +67,9 @@ class Dispatcher:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
             return failure(argument_problem(endpoint, exc))
-        verdict = await self.guard.decide(endpoint, validated, asker, progress)
-        if not endpoint.guarded:
+        if not endpoint.guarded:  # a read tool: nothing for the guard to decide
             return await self._run(endpoint, validated, progress)
+        verdict = await self.guard.decide(endpoint, validated, asker, progress)
         started = time.monotonic()
         if not verdict.runs:
             self.audit.record(endpoint.name, verdict, "not run", started)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 
-import httpx
-
-from pieces_mcp.catalog import BY_NAME, GENERATIONS, Generation
-from pieces_mcp.client import PiecesOS, http_client
+from pieces_mcp.catalog import BY_NAME, Endpoint, Generation, Since
+from pieces_mcp.client import PiecesOS, http_client, probe_generation
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
 from pieces_mcp.guard import Policy
@@ -19,30 +18,40 @@ from pieces_mcp.redact import display_url
 ROUND_TRIPS = 5
 
 
-async def probe_generation(http: httpx.AsyncClient, base_url: str) -> Generation | None:
-    """Which wire generation answers, without side effects.
+def cannot_do(generation: Generation | None, offered: Sequence[Endpoint]) -> list[str]:
+    """Which offered tools this PiecesOS's generation lacks, one line per PiecesOS that brought them."""
+    if generation is None:
+        return ["unknown: which API generation this PiecesOS speaks could not be told"]
+    missing: dict[Since, list[str]] = {}
+    for endpoint in offered:
+        if not endpoint.since.exists_in(generation):
+            missing.setdefault(endpoint.since, []).append(endpoint.name)
+    if not missing:
+        return [f"nothing: this PiecesOS (API generation {generation}) has every offered tool"]
+    return [
+        f"{', '.join(names)}: not on this PiecesOS (API generation {generation}); "
+        f"{'they' if len(names) > 1 else 'it'} came with {since.came_with()}: update PiecesOS"
+        for since, names in missing.items()
+    ]
 
-    The picker path tells seed from the others (HEAD, so no picker opens: 405 there, 404 not); the
-    hardware shape of the read-only device information tells v10 (`cpu`) from current (`cpus`).
+
+async def cannot_do_here(settings: Settings) -> list[str]:
+    """For `pieces-mcp tools`: the offered tools the PiecesOS this configuration reaches lacks, if it lacks any.
+
+    Nothing when no PiecesOS answers or its generation cannot be told: `tools` works without one, and
+    `doctor` is where a missing PiecesOS is explained.
     """
-    picker = BY_NAME["pick_files"]
-    paths = {picker.path_for(generation): generation for generation in reversed(GENERATIONS)}
-    found: Generation | None = None
-    for path, generation in paths.items():
+    async with http_client(settings) as http:
+        pieces = PiecesOS(settings, http, mention_doctor=False)
         try:
-            response = await http.head(base_url + path)
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 404:
-            found = generation
-            break
-    if found is None or found == "seed":
-        return found
-    try:
-        hardware = (await http.get(base_url + BY_NAME["os_device_information"].path_for(found))).json()["hardware"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return found
-    return "v10" if isinstance(hardware, dict) and "cpu" in hardware and "cpus" not in hardware else "current"
+            base_url = await pieces.locate()
+        except PiecesError:
+            return []
+        generation = await probe_generation(http, base_url)
+    offered = Policy(settings).visible()
+    if generation is None or all(endpoint.since.exists_in(generation) for endpoint in offered):
+        return []
+    return cannot_do(generation, offered)
 
 
 async def run_doctor(settings: Settings) -> int:
@@ -58,6 +67,8 @@ async def run_doctor(settings: Settings) -> int:
             say("version", await pieces.version())
             generation = await probe_generation(http, base_url)
             say("API", generation or "unknown (the picker paths answer neither way)")
+            for line in cannot_do(generation, policy.visible()):
+                say("cannot do", line)
             timings = []
             for _ in range(ROUND_TRIPS):
                 started = time.perf_counter()

@@ -44,6 +44,13 @@ class BadStatusError(PiecesError):
         self.status = status
 
 
+class AbsentOperationError(BadStatusError):
+    """This PiecesOS is of a generation without the operation: every path it had answered 404."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 404)
+
+
 class BadAnswerError(PiecesError):
     """PiecesOS answered, but not with what its API promises (not JSON, wrong shape, too large)."""
 

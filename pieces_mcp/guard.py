@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -66,6 +67,8 @@ class Verdict:
 class Policy:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # The offered set, built once: listing, calling and the resources all read this one mapping.
+        self.offered: Mapping[str, Endpoint] = {entry.name: entry for entry in CATALOG if self.offers(entry)}
 
     def offers(self, endpoint: Endpoint) -> bool:
         """Whether the tool is listed and callable at all."""
@@ -76,10 +79,14 @@ class Policy:
         return endpoint.name not in self.settings.deny_tools
 
     def visible(self) -> tuple[Endpoint, ...]:
-        return tuple(endpoint for endpoint in CATALOG if self.offers(endpoint))
+        """The offered tools in catalog order."""
+        return tuple(self.offered.values())
 
     def settled(self, endpoint: Endpoint) -> Verdict | None:
-        """The verdict the configuration alone gives, or None when the person must be asked."""
+        """The verdict the configuration alone gives a guarded tool, or None when the person must be asked.
+
+        Read tools never reach the guard (`Dispatcher.call` runs them at once); `describe` still asks here.
+        """
         if not endpoint.guarded or endpoint.name in self.settings.allow_tools:
             return Verdict(Decision.ALLOWED_BY_POLICY)
         if self.settings.confirm is ConfirmMode.ALLOW:

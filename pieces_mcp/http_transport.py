@@ -14,14 +14,13 @@ import socket
 import sys
 
 import uvicorn
-from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp import LOOPBACK
 from pieces_mcp.config import ConfigError
 from pieces_mcp.header_deadline import with_header_deadline
-from pieces_mcp.mcp_adapter import Runtime
+from pieces_mcp.mcp_adapter import SESSION_HEADER, PiecesServer
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +53,42 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
-def build_app(server: Server[Runtime], port: int, token: str) -> ASGIApp:
+class SessionEnds:
+    """Tells the adapter when a client deletes its HTTP session, so the live resources it followed stop.
+
+    The SDK's session manager ends the session itself and offers no hook; the DELETE that did it passes here.
+    """
+
+    def __init__(self, app: ASGIApp, server: PiecesServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "DELETE":
+            await self.app(scope, receive, send)
+            return
+        session_id = dict(scope["headers"]).get(SESSION_HEADER.encode(), b"").decode("latin-1")
+        status = 0
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_noting_status)
+        if session_id and 200 <= status < 300:
+            self.server.adapter.end_session(session_id)
+
+
+def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[f"{HOST}:{port}", f"localhost:{port}"],
         allowed_origins=[f"http://{HOST}:{port}", f"http://localhost:{port}"],
     )
     app = server.streamable_http_app(streamable_http_path=PATH, transport_security=security, host=HOST)
-    return BearerToken(app, token)
+    return BearerToken(SessionEnds(app, server), token)
 
 
 def listen(port: int) -> socket.socket:
@@ -80,7 +107,7 @@ def listen(port: int) -> socket.socket:
     return listener
 
 
-async def serve_http(server: Server[Runtime], listener: socket.socket, token: str | None = None) -> None:
+async def serve_http(server: PiecesServer, listener: socket.socket, token: str | None = None) -> None:
     """Serve on `listener` until cancelled; the URL, and the token unless the person chose it, go to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port
     chosen_by_person = bool(token)

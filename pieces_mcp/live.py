@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -53,7 +53,7 @@ def ws_url(base_url: str, path: str) -> str:
     return "ws" + base_url.removeprefix("http") + path
 
 
-async def open_stream(pieces: PiecesOS, path: str, what: str) -> ClientConnection:
+async def open_stream(pieces: PiecesOS, path: str, what: str, max_size: int = MAX_MESSAGE_BYTES) -> ClientConnection:
     """A WebSocket to PiecesOS at `path`, its failures mapped to the same errors as an HTTP call's."""
     base_url = await pieces.locate()
     try:
@@ -62,7 +62,7 @@ async def open_stream(pieces: PiecesOS, path: str, what: str) -> ClientConnectio
             ws_url(base_url, path),
             proxy=None,
             open_timeout=pieces.settings.timeout,
-            max_size=MAX_MESSAGE_BYTES,
+            max_size=max_size,
             user_agent_header=f"pieces-mcp/{__version__}",
         )
     except InvalidStatus as exc:
@@ -217,26 +217,62 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
 
 Notify = Callable[[str], Awaitable[None]]
 
+# A live stream's message is one state (an update status, the settings, a migration, a user profile): PiecesOS's
+# are well under 1 KiB. A larger frame is refused before it is read (websockets' `max_size`) and the stream is
+# reopened; with the library's queue of 16 messages, one stream can hold at most 1 MiB.
+STREAM_MESSAGE_BYTES = 64 * 1024
+# At most one change notification per resource and subscriber in this many seconds: later changes in the
+# interval are told together at its end (a stream that changes on every message cannot flood the client).
+NOTIFY_INTERVAL_S = 1.0
+# Subscribers per server: the connections that subscribed plus the open `subscriptions/listen` streams.
+# Subscribers share one feed per stream, so PiecesOS sees at most one WebSocket per stream whatever this is.
+MAX_SUBSCRIBERS = 16
+
+
+class TooManySubscribersError(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            f"This server already follows {MAX_SUBSCRIBERS} subscribers (connections that subscribed and "
+            "subscriptions/listen streams), its limit; end one of them and try again."
+        )
+
+
+def stream_state(resource: LiveResource, message: str | bytes) -> Answer:
+    """One stream message as the resource's state; a BadAnswerError or ValidationError when it is none."""
+    if resource.not_json is not None and not _is_json(message):
+        return resource.model.model_validate(resource.not_json)
+    data = _decoded(message, resource.name)
+    return resource.model.model_validate({resource.message_key: data} if resource.message_key else data)
+
+
+def _is_json(message: str | bytes) -> bool:
+    try:
+        wire_text.frame_json(message)
+    except wire_text.NotJSONError:
+        return False
+    return True
+
 
 class Feed:
-    """Follows one live stream for one subscriber and calls `notify(uri)` when its state changes.
+    """Follows one live stream for every subscriber and calls `changed(resource)` when its state changes.
 
     The first message only sets the baseline when the resource has no snapshot to compare with; repeated
     identical messages are not changes. A dropped stream is reopened (PiecesOS restarting comes back).
     """
 
-    def __init__(self, pieces: PiecesOS, resource: LiveResource, uri: str, notify: Notify) -> None:
+    def __init__(self, pieces: PiecesOS, resource: LiveResource, changed: Callable[[LiveResource], None]) -> None:
         self.pieces = pieces
         self.resource = resource
-        self.uri = uri
-        self.notify = notify
+        self.changed = changed
         self.known: dict[str, Any] | None = None
         self.scope = anyio.CancelScope()
 
-    async def start(self, baseline: dict[str, Any] | None, task_group: TaskGroup) -> None:
+    async def start(self, task_group: TaskGroup) -> None:
         """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`."""
-        self.known = self._fingerprint(baseline) if baseline is not None else None
-        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+        if self.resource.snapshot is not None:
+            baseline = await read_once(self.pieces, self.resource)
+            self.known = self._fingerprint(baseline.model_dump(mode="json", exclude_unset=True))
+        websocket = await open_stream(self.pieces, self.resource.path, self.what, STREAM_MESSAGE_BYTES)
         task_group.start_soon(self._follow, websocket)
 
     @property
@@ -253,7 +289,7 @@ class Feed:
         """Relay until stopped. It runs in the server's task group: nothing it meets may end the server."""
         try:
             await self._follow_until_stopped(websocket)
-        except Exception as exc:  # e.g. the subscriber's session closed under a notification
+        except Exception as exc:
             logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
 
     async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
@@ -272,7 +308,7 @@ class Feed:
                     await anyio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)])
                     failures += 1
                     try:
-                        websocket = await open_stream(self.pieces, self.resource.path, self.what)
+                        websocket = await open_stream(self.pieces, self.resource.path, self.what, STREAM_MESSAGE_BYTES)
                         break
                     except PiecesError:
                         continue
@@ -280,7 +316,7 @@ class Feed:
     async def _relay(self, websocket: ClientConnection) -> None:
         async for message in websocket:
             try:
-                state = self.resource.model.model_validate(_decoded(message, self.resource.name))
+                state = stream_state(self.resource, message)
             except (BadAnswerError, ValidationError):
                 logger.warning("The %s stream sent a message of an unexpected shape; ignored", self.resource.name)
                 continue
@@ -289,7 +325,7 @@ class Feed:
                 continue
             first, self.known = self.known is None, data
             if not first:
-                await self.notify(self.uri)
+                self.changed(self.resource)
 
 
 async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
@@ -300,7 +336,7 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
     what = f"the {resource.name} stream"
     try:
         with anyio.fail_after(pieces.settings.timeout):
-            websocket = await open_stream(pieces, resource.path, what)
+            websocket = await open_stream(pieces, resource.path, what, STREAM_MESSAGE_BYTES)
             try:
                 message = await websocket.recv()
             finally:
@@ -312,7 +348,7 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
     except ConnectionClosed:
         raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
     try:
-        return resource.model.model_validate(_decoded(message, what))
+        return stream_state(resource, message)
     except ValidationError as exc:
         raise BadAnswerError(_malformed(what, f"the wrong shape: {_shape_problem(exc)}")) from None
 
@@ -323,30 +359,124 @@ def _shape_problem(exc: ValidationError) -> str:
     return quote_detail(f"{where}: {error['msg']}", 120)
 
 
-class Subscriptions:
-    """The live feeds each subscriber (a session, or one 2026-07-28 listen stream) follows."""
+class Subscriber:
+    """One connection's subscriptions, or one listen stream's: the resources it follows, its changes to tell."""
 
-    def __init__(self, pieces: PiecesOS, task_group: TaskGroup) -> None:
+    def __init__(self, notify: Notify) -> None:
+        self.notify = notify
+        self.uris: set[str] = set()
+        self.pending: set[str] = set()
+        self.wake = anyio.Event()
+        self.scope = anyio.CancelScope()
+
+    def changed(self, uri: str) -> None:
+        if uri in self.uris:
+            self.pending.add(uri)
+            self.wake.set()
+
+    async def tell(self) -> None:
+        """Send each pending change, then wait out `NOTIFY_INTERVAL_S`: changes meanwhile make one notification."""
+        with self.scope:
+            while True:
+                await self.wake.wait()
+                self.wake = anyio.Event()
+                told, self.pending = self.pending, set()
+                for uri in sorted(told):
+                    await self.notify(uri)
+                await anyio.sleep(NOTIFY_INTERVAL_S)
+
+
+class Subscriptions:
+    """Who follows which resource, and the one feed per PiecesOS stream that their resources need.
+
+    `streams` maps each subscribable URI to the stream that reports its changes, or None when only this
+    server's own calls do (`changed`). A subscriber is a connection or a listen stream, by the key its caller
+    gives; subscribing is atomic (one lock), so two subscribes sent together make one subscription.
+    """
+
+    def __init__(
+        self,
+        pieces: PiecesOS,
+        task_group: TaskGroup,
+        streams: Mapping[str, LiveResource | None],
+        snapshots: frozenset[str] = frozenset(),
+    ) -> None:
         self.pieces = pieces
         self.task_group = task_group
-        self.feeds: dict[tuple[object, str], Feed] = {}
+        self.streams = streams
+        # URIs that read a snapshot: their stream is a bonus (an older PiecesOS lacks some), not the resource.
+        self.snapshots = snapshots
+        self.subscribers: dict[object, Subscriber] = {}
+        self.feeds: dict[str, Feed] = {}
+        self.lock = anyio.Lock()
 
-    async def add(self, subscriber: object, resource: LiveResource, uri: str, notify: Notify) -> None:
-        """Follow `resource` for `subscriber`; returns once the stream is open. Raises a PiecesError if it cannot."""
-        if (subscriber, uri) in self.feeds:
+    def join(self, key: object, notify: Notify) -> None:
+        """Make `key` a subscriber; a TooManySubscribersError past `MAX_SUBSCRIBERS`."""
+        if key in self.subscribers:
             return
-        baseline = None
-        if resource.snapshot is not None:
-            baseline = (await read_once(self.pieces, resource)).model_dump(mode="json", exclude_unset=True)
-        feed = Feed(self.pieces, resource, uri, notify)
-        await feed.start(baseline, self.task_group)
-        self.feeds[(subscriber, uri)] = feed
+        if len(self.subscribers) >= MAX_SUBSCRIBERS:
+            raise TooManySubscribersError
+        subscriber = self.subscribers[key] = Subscriber(notify)
+        self.task_group.start_soon(self._tell, key, subscriber)
 
-    def remove(self, subscriber: object, uri: str) -> None:
-        feed = self.feeds.pop((subscriber, uri), None)
-        if feed is not None:
-            feed.stop()
+    async def follow(self, key: object, uri: str) -> None:
+        """Follow `uri` for the subscriber `key` (joined first); a PiecesError if its stream cannot be opened."""
+        async with self.lock:
+            subscriber = self.subscribers.get(key)
+            if subscriber is None or uri in subscriber.uris:
+                return
+            stream = self.streams.get(uri)
+            if stream is not None and stream.name not in self.feeds:
+                try:
+                    await self._open_feed(stream)
+                except BadStatusError as exc:
+                    if exc.status != 404 or uri not in self.snapshots:
+                        raise
+                    logger.info("This PiecesOS has no %s: %s is told of this server's own calls", stream.name, uri)
+            subscriber.uris.add(uri)
 
-    def remove_all(self, subscriber: object) -> None:
-        for key in [key for key in self.feeds if key[0] == subscriber]:
-            self.feeds.pop(key).stop()
+    async def _open_feed(self, stream: LiveResource) -> None:
+        feed = Feed(self.pieces, stream, self._stream_changed)
+        await feed.start(self.task_group)
+        self.feeds[stream.name] = feed
+
+    def changed(self, uri: str) -> None:
+        """This server knows `uri` changed (its own call succeeded): tell whoever follows it."""
+        for subscriber in self.subscribers.values():
+            subscriber.changed(uri)
+
+    def remove(self, key: object, uri: str) -> None:
+        subscriber = self.subscribers.get(key)
+        if subscriber is None:
+            return
+        subscriber.uris.discard(uri)
+        if subscriber.uris:
+            self._stop_unfollowed_feeds()
+        else:  # following nothing, it no longer holds one of the `MAX_SUBSCRIBERS` places
+            self.remove_all(key)
+
+    def remove_all(self, key: object) -> None:
+        """The subscriber is gone (unsubscribed from all, its stream closed, its session ended)."""
+        subscriber = self.subscribers.pop(key, None)
+        if subscriber is not None:
+            subscriber.scope.cancel()
+            self._stop_unfollowed_feeds()
+
+    def _stream_changed(self, stream: LiveResource) -> None:
+        for uri, source in self.streams.items():
+            if source is stream:
+                self.changed(uri)
+
+    def _stop_unfollowed_feeds(self) -> None:
+        streams = (self.streams.get(uri) for subscriber in self.subscribers.values() for uri in subscriber.uris)
+        names = {stream.name for stream in streams if stream is not None}
+        for name in [name for name in self.feeds if name not in names]:
+            self.feeds.pop(name).stop()
+
+    async def _tell(self, key: object, subscriber: Subscriber) -> None:
+        try:
+            await subscriber.tell()
+        except Exception as exc:  # e.g. its session closed under a notification: it is gone
+            logger.info("Stopped telling a subscriber of changes: %s", type(exc).__name__)
+            if self.subscribers.get(key) is subscriber:
+                self.remove_all(key)

@@ -7,8 +7,6 @@ reaching into `MCPServer`'s tool machinery.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -23,6 +21,7 @@ from typing import Any, BinaryIO
 import anyio
 import mcp_types as types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import is_version_at_least
@@ -33,8 +32,8 @@ from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.dispatch import Dispatcher, ToolOutcome, UnknownToolError
 from pieces_mcp.errors import PiecesError
-from pieces_mcp.guard import AuditLog, ClientAnswer, Guard, Policy
-from pieces_mcp.live import Notify, Subscriptions, read_once
+from pieces_mcp.guard import AuditLog, ClientAnswer, Guard
+from pieces_mcp.live import Notify, Subscriptions, TooManySubscribersError, read_once
 from pieces_mcp.stdio import stdio_streams
 
 logger = logging.getLogger(__name__)
@@ -50,48 +49,41 @@ CONFIRM_SCHEMA: dict[str, Any] = {
     },
     "required": ["confirm"],
 }
+SESSION_HEADER = "mcp-session-id"  # Streamable HTTP's session id (the spec's Mcp-Session-Id)
+JSON = "application/json"
 OPEN_QUESTIONS = 256  # round-trip questions awaiting an answer; the oldest is forgotten past this
-
-
-def instructions(settings: Settings) -> str:
-    read = ", ".join(endpoint.name for endpoint in Policy(settings).visible() if not endpoint.guarded)
-    return (
-        "Operate PiecesOS, the local service behind the Pieces apps, on this person's computer. "
-        f"Read tools ({read}) are safe to call any time. "
-        "The others act on the desktop or the account: call them only when the person wants that, expect them "
-        "to ask the person to confirm, and never retry one the person declined. Calls that wait for the person "
-        "(pickers, sign-in) can take minutes. An error result says what happened and what to do next."
-    )
 
 
 @dataclass
 class Questions:
     """Questions sent in `input_required` round trips: each answer counts once, for the call it was asked for.
 
-    The client echoes `request_state`, so it is signed with a key that never leaves this process and names
-    the tool and its arguments; an answer without a live question (forged, or replayed) is not an answer.
+    The SDK's `RequestStateBoundary` (installed by `PiecesAdapter.server`) seals the state under a key that
+    never leaves this process and binds it to the tool and its arguments, so a forged or altered state never
+    reaches a handler. What it cannot know is whether a state was already used: a sealed state stays valid
+    until it expires. So the state is a nonce open here once, for that tool and those arguments, until it
+    expires: a replayed answer finds it gone.
     """
 
-    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    open: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    open: OrderedDict[str, tuple[float, str]] = field(default_factory=OrderedDict)
 
-    def _signature(self, nonce: str, name: str, arguments: Mapping[str, Any]) -> str:
-        subject = json.dumps([nonce, name, arguments], sort_keys=True, default=str).encode()
-        return hmac.new(self.key, subject, hashlib.sha256).hexdigest()
+    @staticmethod
+    def _subject(name: str, arguments: Mapping[str, Any]) -> str:
+        return json.dumps([name, arguments], sort_keys=True, default=str)
 
     def issue(self, name: str, arguments: Mapping[str, Any], lifetime: float) -> str:
         nonce = secrets.token_urlsafe(16)
-        self.open[nonce] = time.monotonic() + lifetime
+        self.open[nonce] = (time.monotonic() + lifetime, self._subject(name, arguments))
         while len(self.open) > OPEN_QUESTIONS:
             self.open.popitem(last=False)
-        return f"{nonce}.{self._signature(nonce, name, arguments)}"
+        return nonce
 
     def redeem(self, state: str | None, name: str, arguments: Mapping[str, Any]) -> bool:
-        nonce, _, signature = (state or "").partition(".")
-        if not hmac.compare_digest(signature, self._signature(nonce, name, arguments)):
-            return False
-        expiry = self.open.pop(nonce, None)
-        return expiry is not None and time.monotonic() < expiry
+        expiry, subject = self.open.get(state or "", (0.0, ""))
+        if subject != self._subject(name, arguments):
+            return False  # another call's answer: that call's question stays open
+        del self.open[state or ""]
+        return time.monotonic() < expiry
 
 
 @dataclass(frozen=True)
@@ -158,6 +150,10 @@ def _client_answer(result: types.ElicitResult) -> ClientAnswer:
     return "decline" if result.action == "decline" else "cancel"
 
 
+def resource_uri(name: str) -> str:
+    return f"{RESOURCE_SCHEME}://{name}"
+
+
 def tool_definition(endpoint: Endpoint) -> types.Tool:
     return types.Tool(
         name=endpoint.name,
@@ -175,12 +171,6 @@ def tool_definition(endpoint: Endpoint) -> types.Tool:
     )
 
 
-def tool_listing(settings: Settings) -> list[dict[str, Any]]:
-    """`tools/list` as it goes on the wire, without a connection: for snapshots and the README."""
-    tools = [tool_definition(endpoint) for endpoint in Policy(settings).visible()]
-    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
-
-
 def call_result(outcome: ToolOutcome) -> types.CallToolResult:
     content: list[types.ContentBlock] = [types.TextContent(type="text", text=text) for text in outcome.texts]
     return types.CallToolResult(content=content, structured_content=outcome.structured, is_error=outcome.is_error)
@@ -193,6 +183,10 @@ class PiecesServer(Server[Runtime]):
     `subscriptions/listen` (mcp/server/lowlevel/server.py, `get_capabilities`), but the tool and resource
     lists never change while this server runs: only `resources.subscribe` is true, in both eras.
     """
+
+    def __init__(self, adapter: PiecesAdapter, name: str, **handlers: Any) -> None:
+        super().__init__(name, **handlers)
+        self.adapter = adapter
 
     def get_capabilities(
         self,
@@ -212,75 +206,103 @@ class PiecesServer(Server[Runtime]):
         return capabilities
 
 
-def live_resources(settings: Settings) -> dict[str, LiveResource]:
-    """The streams offered as subscribable resources: those of the chosen toolsets."""
-    return {f"{RESOURCE_SCHEME}://{live.name}": live for live in LIVE if live.toolset in settings.toolsets}
+def subscriber_key(ctx: ServerRequestContext[Runtime]) -> str:
+    """Which connection subscribes, in the handshake era (the only one with `resources/subscribe`).
 
-
-def connection_of(ctx: ServerRequestContext[Runtime]) -> int:
-    """Who subscribed, for as long as the connection lives.
-
-    `ctx.session` is a new view for each request in mcp 2.x, so it cannot say that an unsubscribe comes from
-    the connection that subscribed; the connection's `initialize` parameters are the one public object that
-    lives exactly as long as the connection (they exist in the handshake era, the only one with subscribe).
+    Over stdio (and the SDK's in-memory client) each connection runs its own lifespan, so its Runtime holds
+    that one connection's subscriptions. Over HTTP the sessions share one Runtime: the session's id, from the
+    `Mcp-Session-Id` header of the request (the SDK's `ServerRequestContext.request` is the HTTP request),
+    tells them apart, and `PiecesServer.end_session` ends what a session followed.
     """
-    params = ctx.session.client_params
-    return id(params if params is not None else ctx.session)
+    headers = getattr(ctx.request, "headers", None)
+    session_id = headers.get(SESSION_HEADER) if headers is not None else None
+    return f"session {session_id}" if session_id else "this connection"
 
 
-def build_server(settings: Settings) -> Server[Runtime]:
-    visible = Policy(settings).visible()
-    tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in visible])
-    # The read tools that need no argument are also resources: a client can attach them without a tool call.
-    readable = {
-        f"{RESOURCE_SCHEME}://{endpoint.name}": endpoint
-        for endpoint in visible
-        if not endpoint.guarded and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
-    }
-    # PiecesOS's streams: resources a client can subscribe to, told of each change PiecesOS reports.
-    live = live_resources(settings)
-    listed: list[tuple[str, Endpoint | LiveResource]] = [*readable.items(), *live.items()]
-    resources = types.ListResourcesResult(
-        resources=[
-            types.Resource(
-                uri=uri,
-                name=item.name,
-                title=item.title,
-                description=item.description,
-                mime_type="application/json",
-            )
-            for uri, item in listed
-        ]
-    )
-    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
-    # handler, so the feeds it asked for reach it alone (a shared bus would hand every stream each feed's events).
-    open_streams: set[ListenHandler] = set()
+class PiecesAdapter:
+    """The catalog served through the SDK's low-level `Server`: one object, its handlers bound methods.
+
+    Everything it answers is built once from the settings: the offered tools (the guard's `Policy.offered`),
+    the resources (the read tools that need no argument, then PiecesOS's streams) and which of them a stream
+    keeps live. Per connection (the lifespan) it only adds the PiecesOS client and the subscriptions.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard = Guard(settings)
+        offered = self.guard.policy.visible()
+        self.tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in offered])
+        # The read tools that need no argument are also resources: a client can attach them without a tool call.
+        self.readable: dict[str, Endpoint] = {
+            resource_uri(endpoint.name): endpoint
+            for endpoint in offered
+            if not endpoint.guarded
+            and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
+        }
+        self.live = {resource_uri(live.name): live for live in LIVE if live.toolset in settings.toolsets}
+        listed: list[tuple[str, Endpoint | LiveResource]] = [*self.readable.items(), *self.live.items()]
+        self.resources = types.ListResourcesResult(
+            resources=[
+                types.Resource(uri=uri, name=item.name, title=item.title, description=item.description, mime_type=JSON)
+                for uri, item in listed
+            ]
+        )
+        # Every listed resource can be subscribed to; a stream reports its own changes and its snapshot's.
+        by_snapshot = {live.snapshot: live for live in self.live.values() if live.snapshot is not None}
+        self.streams: dict[str, LiveResource | None] = {
+            **{uri: by_snapshot.get(endpoint.name) for uri, endpoint in self.readable.items()},
+            **self.live,
+        }
+        # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+        # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
+        self.listen_streams: set[ListenHandler] = set()
+        self.running: list[Runtime] = []
+
+    def instructions(self) -> str:
+        read = ", ".join(endpoint.name for endpoint in self.guard.policy.visible() if not endpoint.guarded)
+        return (
+            "Operate PiecesOS, the local service behind the Pieces apps, on this person's computer. "
+            f"Read tools ({read}) are safe to call any time. "
+            "The others act on the desktop or the account: call them only when the person wants that, expect them "
+            "to ask the person to confirm, and never retry one the person declined. Calls that wait for the person "
+            "(pickers, sign-in) can take minutes. An error result says what happened and what to do next."
+        )
 
     @asynccontextmanager
-    async def lifespan(server: Server[Runtime]) -> AsyncIterator[Runtime]:
-        async with http_client(settings) as http, anyio.create_task_group() as feeds:
-            pieces = PiecesOS(settings, http)
-            dispatcher = Dispatcher(pieces, Guard(settings), AuditLog(settings.audit_log))
-            yield Runtime(settings, dispatcher, pieces, Questions(), Subscriptions(pieces, feeds))
-            for handler in list(open_streams):
-                handler.close()
-            feeds.cancel_scope.cancel()
+    async def lifespan(self, server: Server[Runtime]) -> AsyncIterator[Runtime]:
+        async with http_client(self.settings) as http, anyio.create_task_group() as feeds:
+            pieces = PiecesOS(self.settings, http)
+            dispatcher = Dispatcher(pieces, self.guard, AuditLog(self.settings.audit_log))
+            runtime = Runtime(
+                self.settings,
+                dispatcher,
+                pieces,
+                Questions(),
+                Subscriptions(pieces, feeds, self.streams, frozenset(self.readable)),
+            )
+            self.running.append(runtime)
+            try:
+                yield runtime
+            finally:
+                self.running.remove(runtime)
+                for handler in list(self.listen_streams):
+                    handler.close()
+                feeds.cancel_scope.cancel()
 
     async def list_tools(
-        ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return tools
+        return self.tools
 
     async def call_tool(
-        ctx: ServerRequestContext[Runtime], params: types.CallToolRequestParams
+        self, ctx: ServerRequestContext[Runtime], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         async def progress(waited: float, message: str) -> None:
             await ctx.session.report_progress(waited, None, message)
 
+        runtime = ctx.lifespan_context
         try:
-            outcome = await ctx.lifespan_context.dispatcher.call(
-                params.name, params.arguments, ClientAsker(ctx, params), progress
-            )
+            outcome = await runtime.dispatcher.call(params.name, params.arguments, ClientAsker(ctx, params), progress)
         except UnknownToolError as exc:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from None
         except QuestionPending as pending:
@@ -293,98 +315,135 @@ def build_server(settings: Settings) -> Server[Runtime]:
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
             return call_result(ToolOutcome([f"Error executing tool {params.name}"], is_error=True))
+        if not outcome.is_error:
+            for changed in runtime.dispatcher.offered[params.name].changes:
+                runtime.subscriptions.changed(resource_uri(changed))
         return call_result(outcome)
 
     async def list_resources(
-        ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return resources
+        return self.resources
+
+    async def list_resource_templates(
+        self, ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        """None: every resource is listed by its URI. Clients ask anyway (Codex, on every connection)."""
+        return types.ListResourceTemplatesResult(resource_templates=[])
 
     async def read_resource(
-        ctx: ServerRequestContext[Runtime], params: types.ReadResourceRequestParams
+        self, ctx: ServerRequestContext[Runtime], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
-        endpoint = readable.get(uri)
+        endpoint = self.readable.get(uri)
         pieces = ctx.lifespan_context.pieces
-        if endpoint is None and uri not in live:
+        if endpoint is None and uri not in self.live:
             raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}; resources/list shows the resources.")
         try:
             if endpoint is not None:
                 answer = await pieces.call(endpoint, endpoint.input_model())
             else:
-                answer = await read_once(pieces, live[uri])
+                answer = await read_once(pieces, self.live[uri])
         except PiecesError as exc:
             raise MCPError(types.INTERNAL_ERROR, exc.message) from None
         text = answer.model_dump_json(exclude_unset=True)
-        return types.ReadResourceResult(
-            contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
-        )
+        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=JSON, text=text)])
 
-    def live_resource(uri: str) -> LiveResource:
-        if uri not in live:
-            offered = ", ".join(live) or "none with the chosen toolsets"
-            raise MCPError(types.INVALID_PARAMS, f"{uri} cannot be subscribed to; the live resources are: {offered}.")
-        return live[uri]
-
-    async def follow(ctx: ServerRequestContext[Runtime], subscriber: object, uri: str, notify: Notify) -> None:
+    async def follow(self, ctx: ServerRequestContext[Runtime], key: object, notify: Notify, uri: str) -> None:
+        if uri not in self.streams:
+            offered = ", ".join(self.streams) or "none"
+            raise MCPError(types.INVALID_PARAMS, f"{uri} cannot be subscribed to; the resources are: {offered}.")
+        subscriptions = ctx.lifespan_context.subscriptions
         try:
-            await ctx.lifespan_context.subscriptions.add(subscriber, live_resource(uri), uri, notify)
+            subscriptions.join(key, notify)
+            await subscriptions.follow(key, uri)
+        except TooManySubscribersError as exc:
+            raise MCPError(types.INVALID_REQUEST, str(exc)) from None
         except PiecesError as exc:
             raise MCPError(types.INTERNAL_ERROR, f"Cannot follow {uri}: {exc.message}") from None
 
-    async def subscribe(ctx: ServerRequestContext[Runtime], params: types.SubscribeRequestParams) -> types.EmptyResult:
-        """Handshake era: this session is told of each change until it unsubscribes."""
+    async def subscribe(
+        self, ctx: ServerRequestContext[Runtime], params: types.SubscribeRequestParams
+    ) -> types.EmptyResult:
+        """Handshake era: this connection is told of each change until it unsubscribes or ends."""
         session = ctx.session
 
         async def notify(uri: str) -> None:
             await session.send_resource_updated(uri)
 
-        await follow(ctx, connection_of(ctx), str(params.uri), notify)
+        await self.follow(ctx, subscriber_key(ctx), notify, str(params.uri))
         return types.EmptyResult()
 
     async def unsubscribe(
-        ctx: ServerRequestContext[Runtime], params: types.UnsubscribeRequestParams
+        self, ctx: ServerRequestContext[Runtime], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        ctx.lifespan_context.subscriptions.remove(connection_of(ctx), str(params.uri))
+        ctx.lifespan_context.subscriptions.remove(subscriber_key(ctx), str(params.uri))
         return types.EmptyResult()
 
     async def listen(
-        ctx: ServerRequestContext[Runtime], params: types.SubscriptionsListenRequestParams
+        self, ctx: ServerRequestContext[Runtime], params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
-        """2026-07-28: the live resources this stream asks for are followed for as long as it is open."""
+        """2026-07-28: the resources this stream asks for are followed for as long as it is open."""
         bus = InMemorySubscriptionBus()
         handler = ListenHandler(bus, max_subscriptions=1)
 
         async def notify(uri: str) -> None:
             await bus.publish(ResourceUpdated(uri))
 
-        open_streams.add(handler)
+        subscriptions = ctx.lifespan_context.subscriptions
+        self.listen_streams.add(handler)
         try:
+            try:
+                subscriptions.join(handler, notify)
+            except TooManySubscribersError as exc:
+                raise MCPError(types.INVALID_REQUEST, str(exc)) from None
             for uri in params.notifications.resource_subscriptions or ():
-                await follow(ctx, handler, uri, notify)
+                await self.follow(ctx, handler, notify, uri)
             return await handler(ctx, params)
         finally:
-            open_streams.discard(handler)
-            ctx.lifespan_context.subscriptions.remove_all(handler)
+            self.listen_streams.discard(handler)
+            subscriptions.remove_all(handler)
 
-    server = PiecesServer(
-        SERVER_NAME,
-        version=__version__,
-        title="PiecesOS",
-        instructions=instructions(settings),
-        lifespan=lifespan,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-        on_list_resources=list_resources,
-        on_read_resource=read_resource,
-        on_subscribe_resource=subscribe,
-        on_unsubscribe_resource=unsubscribe,
-        on_subscriptions_listen=listen,
-    )
-    # The SDK wraps every message in an OpenTelemetry span by default (`Server.middleware`, documented there
-    # as the list to drop it from). pieces-mcp exports no traces, and the span cost ~5 % of a tool call.
-    server.middleware.clear()
-    return server
+    def end_session(self, session_id: str) -> None:
+        """An HTTP session ended (deleted, or expired): what it followed stops."""
+        for runtime in self.running:
+            runtime.subscriptions.remove_all(f"session {session_id}")
+
+    def server(self) -> PiecesServer:
+        server = PiecesServer(
+            self,
+            SERVER_NAME,
+            version=__version__,
+            title="PiecesOS",
+            instructions=self.instructions(),
+            lifespan=self.lifespan,
+            on_list_tools=self.list_tools,
+            on_call_tool=self.call_tool,
+            on_list_resources=self.list_resources,
+            on_list_resource_templates=self.list_resource_templates,
+            on_read_resource=self.read_resource,
+            on_subscribe_resource=self.subscribe,
+            on_unsubscribe_resource=self.unsubscribe,
+            on_subscriptions_listen=self.listen,
+        )
+        # The SDK wraps every message in an OpenTelemetry span by default (`Server.middleware`, documented there
+        # as the list to drop it from). pieces-mcp exports no traces, and the span cost ~5 % of a tool call.
+        server.middleware.clear()
+        # The 2026-07-28 round-trip state, sealed and checked by the SDK (mcp/server/request_state.py, the same
+        # in 2.1.0); it lives as long as the question it carries. `Questions` adds the single use on top.
+        security = RequestStateSecurity.ephemeral(ttl=self.settings.interactive_timeout)
+        server.middleware.append(RequestStateBoundary(security, default_audience=SERVER_NAME))
+        return server
+
+
+def build_server(settings: Settings) -> PiecesServer:
+    return PiecesAdapter(settings).server()
+
+
+def tool_listing(settings: Settings) -> list[dict[str, Any]]:
+    """`tools/list` as it goes on the wire, without a connection: for snapshots and the README."""
+    tools = PiecesAdapter(settings).tools.tools
+    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
 
 
 async def run_stdio(server: Server[Runtime], stdin: BinaryIO, stdout: BinaryIO) -> None:

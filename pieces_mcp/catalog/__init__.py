@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, GENERATIONS, Endpoint, Generation, Risk, Wait
+from pieces_mcp.catalog.entry import CONFIRM_NOTE, Endpoint, Risk, Wait
+from pieces_mcp.catalog.generations import GENERATIONS, WIRE, Generation, Since
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
 __all__ = [
@@ -22,10 +23,12 @@ __all__ = [
     "GENERATIONS",
     "LIVE",
     "TOOLSETS",
+    "WIRE",
     "Endpoint",
     "Generation",
     "LiveResource",
     "Risk",
+    "Since",
     "Wait",
 ]
 

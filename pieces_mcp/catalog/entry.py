@@ -9,14 +9,10 @@ from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from pieces_mcp.catalog.generations import FROM_SEED, Generation, Since
+
 if TYPE_CHECKING:  # the models are imported when a tool of their set is used, not with the catalog
     from pieces_mcp.models.base import Answer, ToolInput
-
-# The three wire generations PiecesOS has spoken (README "PiecesOS versions" has the evidence):
-# `seed` (client 2.2.0), `v10` (clients 2.3.0-4.0.x, PiecesOS 10), `current` (client 4.1.0 on, PiecesOS 11+).
-# Newest first: the order a client tries them in when it does not yet know.
-Generation = Literal["current", "v10", "seed"]
-GENERATIONS: tuple[Generation, ...] = ("current", "v10", "seed")
 
 
 class Risk(str, Enum):
@@ -99,6 +95,10 @@ class Endpoint:
     websocket: bool = False
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
+    # The first wire generation (and vendor client) with this operation (`catalog.generations`).
+    since: Since = FROM_SEED
+    # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
+    changes: tuple[str, ...] = ()
 
     @property
     def input_model(self) -> type[ToolInput]:

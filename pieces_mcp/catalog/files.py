@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.generations import FROM_V10
 
 FILES_MODELS = Models("pieces_mcp.models.files")
 # Where a file read is cut, so one file cannot flood a model's context (`models.files.FileContents`).
@@ -25,6 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=FILES_MODELS.VerifiedPath,
         risk=Risk.READ,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
     ),
@@ -41,6 +43,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         consequence="A file manager window will open on your desktop at the path below.",
     ),
@@ -57,6 +60,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         open_world=True,
         consequence="Your web browser will open the address below.",
@@ -75,6 +79,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=FILES_MODELS.FileContents,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
         websocket=True,  # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.generations import Since
 
 LOCAL_MODELS = Models("pieces_mcp.models.local_models")
+
+# pieces-os-client 4.3.0 is the first with `OSApi.os_nano_models_prepare`: a `current` PiecesOS only.
+NANO_MODELS_SINCE = Since("current", "4.3.0")
 
 TOOLSET = "models"
 ABOUT = "prepare (download and load) PiecesOS's small local models"
@@ -23,6 +27,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=NANO_MODELS_SINCE,
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,

@@ -82,6 +82,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         idempotent=True,
         consequence="Your operating system will show a permission prompt for PiecesOS on your desktop.",
+        changes=("os_permissions",),
     ),
     Endpoint(
         name="os_restart",
@@ -103,6 +104,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will restart: the Pieces apps connected to it lose it for a few seconds, and anything "
             "it is doing now is interrupted."
         ),
+        changes=("os_device_information", "os_update_check"),
     ),
     Endpoint(
         name="pick_files",
@@ -160,6 +162,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="A browser window will open so you can sign in to your Pieces account.",
+        changes=("user_snapshot",),
     ),
     Endpoint(
         name="sign_out_of_os",
@@ -179,6 +182,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         destructive=True,
         idempotent=True,
         consequence="You will be signed out of your Pieces account; cloud features stop until you sign in again.",
+        changes=("user_snapshot",),
     ),
     Endpoint(
         name="link_provider",
@@ -197,5 +201,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         open_world=True,
         consequence="Your Pieces account will be linked to the identity provider you are about to authorise.",
+        changes=("user_snapshot",),
     ),
 )

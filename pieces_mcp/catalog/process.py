@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.generations import FROM_V10
 
 PROCESS_MODELS = Models("pieces_mcp.models.process")
 
@@ -23,6 +24,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
@@ -44,6 +46,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS will free memory it is not using now; it may be slower for a moment afterwards.",
@@ -61,6 +64,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop).",
@@ -78,6 +82,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=PROCESS_MODELS.ActiveApplet,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         destructive=True,
         consequence="The Pieces applet named below will be shut down and started again; its open window closes.",
@@ -92,6 +97,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,

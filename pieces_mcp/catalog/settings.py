@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.generations import FROM_V10
 
 SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
@@ -23,6 +24,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=SETTINGS_MODELS.OSSettings,
         risk=Risk.READ,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
     ),
@@ -39,8 +41,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=SETTINGS_MODELS.OSSettings,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
+        since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS's settings will change as shown below (autoboot: start PiecesOS when you log in).",
+        changes=("os_settings_snapshot",),
     ),
 )

@@ -6,10 +6,12 @@ read through `snapshot` (an ordinary endpoint) when PiecesOS has one, else from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pieces_mcp.catalog.entry import ModelRef, Models
+from pieces_mcp.catalog.entry import BASE_MODELS, ModelRef, Models
+from pieces_mcp.catalog.generations import FROM_SEED, FROM_V10, Since
 
 if TYPE_CHECKING:
     from pieces_mcp.models.base import Answer
@@ -29,6 +31,11 @@ class LiveResource:
     toolset: str  # offered with this toolset's tools
     snapshot: str | None = None  # the catalog endpoint that reads the same state once
     not_a_change: tuple[str, ...] = ()  # fields that differ between messages without the state changing
+    since: Since = FROM_V10  # the streams came with client 2.3.0 (the update and settings streams)
+    # The key a message sits under in `model` when the stream sends a part of the snapshot's answer.
+    message_key: str | None = None
+    # The state a message that is not JSON stands for; None: such a message is a fault.
+    not_json: Mapping[str, Any] | None = None
 
     @property
     def model(self) -> type[Answer]:
@@ -59,6 +66,7 @@ LIVE: tuple[LiveResource, ...] = (
             "subscribe to be told when it changes."
         ),
         path="/os/status/stream",
+        since=Since("current", "5.0.0"),  # pieces-os-client 5.0.0 is the first with `stream_os_migration_status`
         answer=OS_MODELS.MigrationStatusAnswer,
         toolset="os",
     ),
@@ -70,5 +78,22 @@ LIVE: tuple[LiveResource, ...] = (
         answer=SETTINGS_MODELS.OSSettings,
         toolset="settings",
         snapshot="os_settings_snapshot",
+    ),
+    LiveResource(
+        # UserApi.stream_user, "/user/stream [WS]" in the vendor's generated client from 2.2.0 on
+        # (pieces-os-client-sdk-for-python, tag v2.2.0, src/pieces_os_client/api/user_api.py). Its messages are
+        # a UserProfile, and one that is not JSON means signed out: the vendor wrapper's AuthWS.on_message
+        # calls back with `UserProfile.from_json(message)`, and with None on a JSONDecodeError ("User logged
+        # out!", src/pieces_os_client/wrapper/websockets/auth_ws.py).
+        name="stream_user",
+        title="Who is signed in (live)",
+        description="Who is signed in to Pieces (identity fields only); subscribe to be told when it changes.",
+        path="/user/stream",
+        answer=BASE_MODELS.SignedInUser,
+        toolset="user",
+        snapshot="user_snapshot",
+        message_key="user",
+        not_json={},
+        since=FROM_SEED,  # already in client 2.2.0's user_api.py (and as a GET stream since 1.2.7)
     ),
 )

@@ -30,11 +30,18 @@ __all__ = [
 ]
 
 
-def run_install(client: str, config: str | None, *, dry_run: bool = False, reset: bool = False) -> int:
-    """The `install` sub-command; returns the exit code."""
+def run_install(
+    client: str,
+    config: str | None,
+    *,
+    dry_run: bool = False,
+    reset: bool = False,
+    serve_args: list[str] | None = None,
+) -> int:
+    """The `install` sub-command; returns the exit code. `serve_args` None keeps the entry's own."""
     from pieces_mcp.install.installer import run_install as run
 
-    return run(client, config, dry_run=dry_run, reset=reset)
+    return run(client, config, dry_run=dry_run, reset=reset, serve_args=serve_args)
 
 
 def configured_clients(home: Path | None = None) -> list[tuple[str, Path]]:

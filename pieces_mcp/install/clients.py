@@ -28,6 +28,14 @@ class Format(Enum):
     MANUAL = "manual"  # configured in the client's own UI or through a deep link: we print the steps
 
 
+class JsonDialect(Enum):
+    """How much a JSON client forgives; install refuses to edit a file its client could not read."""
+
+    JSONC = "JSON with comments and trailing commas"
+    COMMENTS = "JSON with comments but no trailing commas"
+    STRICT = "strict JSON, without comments or trailing commas"
+
+
 @dataclass(frozen=True)
 class Places:
     """(home, environment) -> the configuration file, per sys.platform family; None where the client does not run."""
@@ -49,6 +57,7 @@ class Client:
     args_key: str = "args"
     fixed: Mapping[str, Any] = field(default_factory=dict)  # keys pieces-mcp owns besides command and args
     new_only: Mapping[str, Any] = field(default_factory=dict)  # written into a new entry only, the person's after
+    dialect: JsonDialect = JsonDialect.JSONC  # for a JSON file: what the client itself can parse
 
     def new_entry(self, command: str, args: list[str]) -> dict[str, Any]:
         return {**self.fixed, self.command_key: command, self.args_key: list(args), **self.new_only}
@@ -187,6 +196,9 @@ CLIENT_LIST: tuple[Client, ...] = (
         "docs.claude.com/en/docs/claude-code/mcp (user scope in ~/.claude.json); cli-agent integrations.py "
         "claude_cli_path",
         fixed=_STDIO,
+        # Seen with Claude Code 2.1.332: one `//` comment and `claude mcp list` says the file "is corrupted" and
+        # moves it aside (tests/e2e/test_real_clients.py runs it).
+        dialect=JsonDialect.STRICT,
     ),
     Client(
         "kiro",
@@ -216,6 +228,9 @@ CLIENT_LIST: tuple[Client, ...] = (
         Format.JSON,
         _everywhere(_home(".gemini", "settings.json")),
         "geminicli.com/docs/tools/mcp-server (~/.gemini/settings.json, mcpServers)",
+        # Seen with Gemini CLI 0.61.0: comments are stripped before JSON.parse, a trailing comma stops it with
+        # "Expected double-quoted property name" (tests/e2e/test_real_clients.py runs it).
+        dialect=JsonDialect.COMMENTS,
     ),
     Client(
         "codex-cli",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pieces_mcp.install.clients import Client
+from pieces_mcp.install.errors import InstallError
 
 
 def launch_command(executable: str | None = None) -> tuple[str, list[str]]:
@@ -61,25 +62,66 @@ def show(value: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def merge_entry(client: Client, existing: Any, command: str, launcher: list[str], *, reset: bool) -> Merge:
-    """The edit that brings `existing` (None when absent) up to date."""
+def merge_entry(
+    client: Client,
+    existing: Any,
+    command: str,
+    launcher: list[str],
+    *,
+    reset: bool,
+    serve_args: list[str] | None = None,
+) -> Merge:
+    """The edit that brings `existing` (None when absent) up to date.
+
+    `serve_args` None keeps the person's arguments after `serve` (a re-install after an upgrade must not undo
+    their `--read-only`); a list, even empty, replaces them: it is what they just asked for."""
     if existing is None or reset or not isinstance(existing, Mapping):
-        entry = client.new_entry(command, launcher)
+        entry = client.new_entry(command, launcher + (serve_args or []))
         why = "replaced whole (--reset)" if existing is not None and reset else "added"
         if existing is not None and not isinstance(existing, Mapping):
             why = "replaced (the old entry was not an object)"
         return Merge(entry, True, [f"entry {why}: {show(entry)}"], [], new=existing is None)
-    owned = client.owned(command, launcher + person_arguments(existing.get(client.args_key)))
+    given = serve_args is not None
+    person = serve_args if serve_args is not None else person_arguments(existing.get(client.args_key))
+    owned = client.owned(command, launcher + person)
     updates = {key: value for key, value in owned.items() if existing.get(key, _MISSING) != value}
     changes = [
         f"{key}: {show(existing[key])} -> {show(value)}" if key in existing else f"{key}: added {show(value)}"
         for key, value in updates.items()
     ]
     extra = owned[client.args_key][len(launcher) :]
-    if extra and updates:
+    if extra and updates and not given:
         changes.append(f"kept your arguments after serve: {show(extra)}")
     kept = [str(key) for key in existing if key not in owned]
     return Merge(updates, False, changes, kept)
 
 
 _MISSING = object()
+
+
+def check_serve_arguments(serve_args: list[str]) -> None:
+    """Refuse, with serve's own sentence, arguments that `serve` would reject: the client would only show the
+    server as failed, far from the typo."""
+    import argparse
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from pieces_mcp.cli import build_parser
+    from pieces_mcp.config import ConfigError, load
+
+    if not serve_args:
+        return
+    said = io.StringIO()
+    try:
+        with redirect_stderr(said), redirect_stdout(said):
+            parsed = build_parser().parse_args(["serve", *serve_args])
+    except SystemExit:
+        lines = [line for line in said.getvalue().splitlines() if line.strip()]
+        reason = lines[-1].split("error: ", 1)[-1] if lines else "not arguments of serve"
+        raise InstallError(f"the arguments after -- are not serve's: {reason}. Nothing was changed.") from None
+    if not isinstance(parsed, argparse.Namespace):
+        return
+    try:
+        load(parsed, environ={})
+    except ConfigError as exc:
+        raise InstallError(f"the arguments after -- are not serve's: {exc}. Nothing was changed.") from None

@@ -53,17 +53,42 @@ def target_of(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
+def refuse_missing_folder(path: Path) -> None:
+    """`--config` names a file the person chose: a folder that is not there is more likely a typo than a wish,
+    so it is not made (the client's usual place is: the client makes it too, on its first start)."""
+    if not path.parent.is_dir():
+        raise InstallError(
+            f"the folder {path.parent} does not exist, so {path} was not created. "
+            "Check the path, or make the folder first."
+        )
+
+
 def read_text(path: Path) -> str:
-    """'' for a missing file; utf-8-sig because some Windows editors write a BOM."""
+    """'' for a missing file; utf-8-sig because some Windows editors write a BOM.
+
+    Opened without blocking and checked to be a regular file before reading: a FIFO would block open() and
+    read() until someone writes to it, a device would never end."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:  # newline="": CRLF files stay CRLF
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return ""
+    except IsADirectoryError:  # Windows cannot open a folder at all
+        raise InstallError(f"{path} is a folder, not a configuration file. It was not changed.") from None
+    except OSError as exc:
+        raise InstallError(f"cannot read {path}: {exc.strerror or exc}. It was not changed.") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # O_NONBLOCK has no effect on a regular file's reads
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe or a device)"
+            raise InstallError(f"{path} is {kind}, not a configuration file. It was not changed.")
+        with open(fd, encoding="utf-8-sig", newline="", closefd=False) as handle:  # newline="": CRLF stays CRLF
+            return handle.read()
     except UnicodeDecodeError as exc:
         raise InstallError(f"{path} is not UTF-8 text ({exc.reason}). It was not changed.") from None
     except OSError as exc:
         raise InstallError(f"cannot read {path}: {exc.strerror or exc}. It was not changed.") from None
+    finally:
+        os.close(fd)
 
 
 def refuse_read_only(path: Path) -> None:

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 from pieces_mcp import SERVER_NAME
 from pieces_mcp.install.clients import CLIENT_LIST, CLIENTS, Client, Format, config_path
-from pieces_mcp.install.entry import Merge, is_temporary, launch_command, merge_entry
+from pieces_mcp.install.entry import Merge, check_serve_arguments, is_temporary, launch_command, merge_entry
 from pieces_mcp.install.errors import InstallError
-from pieces_mcp.install.files import backup, locked, read_text, refuse_read_only, write_atomic
+from pieces_mcp.install.files import backup, locked, read_text, refuse_missing_folder, refuse_read_only, write_atomic
 
 
 class Document(Protocol):
@@ -35,7 +35,7 @@ def open_document(client: Client, path: Path, text: str) -> Document:
         return YamlDocument(path, text)
     from pieces_mcp.install.json_file import JsonDocument
 
-    return JsonDocument(path, text)
+    return JsonDocument(path, text, client.dialect, client.label)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,16 @@ class InstallPlan:
         return self.text != self.original
 
 
-def plan_install(client_name: str, path: Path, command: str, args: list[str], *, reset: bool = False) -> InstallPlan:
+def plan_install(
+    client_name: str,
+    path: Path,
+    command: str,
+    args: list[str],
+    *,
+    reset: bool = False,
+    serve_args: list[str] | None = None,
+) -> InstallPlan:
+    """What the install would write. `serve_args` None keeps the person's arguments after `serve`."""
     client = CLIENTS[client_name]
     original = read_text(path)
     document = open_document(client, path, original)
@@ -60,7 +69,7 @@ def plan_install(client_name: str, path: Path, command: str, args: list[str], *,
         where = ".".join(client.servers)
         raise InstallError(f'{path}: "{where}" is not an object/table. It was not changed.')
     existing = None if servers is None else servers.get(SERVER_NAME)
-    merge = merge_entry(client, existing, command, args, reset=reset)
+    merge = merge_entry(client, existing, command, args, reset=reset, serve_args=serve_args)
     entry_keys = (*client.servers, SERVER_NAME)
     if merge.whole:
         document.set(entry_keys, merge.updates)
@@ -87,27 +96,43 @@ class _MovedError(Exception):
     """The file changed between reading and writing (a client saving it, without our lock): plan again."""
 
 
-def run_install(client_name: str, config: str | None, *, dry_run: bool = False, reset: bool = False) -> int:
-    """The `install` sub-command; returns the exit code. Messages go to stderr; a dry run's file goes to stdout."""
+def run_install(
+    client_name: str,
+    config: str | None,
+    *,
+    dry_run: bool = False,
+    reset: bool = False,
+    serve_args: list[str] | None = None,
+) -> int:
+    """The `install` sub-command; returns the exit code. Messages go to stderr; a dry run's file goes to stdout.
+
+    `serve_args` (what followed `--`) replace the arguments after `serve`; None keeps the person's."""
     client = CLIENTS.get(client_name)
     if client is None:
         print(f"pieces-mcp: unknown client {client_name!r}; choose one of {', '.join(CLIENTS)}.", file=sys.stderr)
         return 2
     command, args = launch_command()
+    try:
+        check_serve_arguments(serve_args or [])
+    except InstallError as exc:
+        print(f"pieces-mcp: {exc}", file=sys.stderr)
+        return 2
     if client.format is Format.MANUAL:
         from pieces_mcp.install.manual import print_manual_steps
 
-        return print_manual_steps(client, command, args, open_link=not dry_run)
+        return print_manual_steps(client, command, args + (serve_args or []), open_link=not dry_run)
     path = Path(config).expanduser().absolute() if config else config_path(client_name)
     try:
+        if config:
+            refuse_missing_folder(path)
         if dry_run:
-            plan = plan_install(client_name, path, command, args, reset=reset)
+            plan = plan_install(client_name, path, command, args, reset=reset, serve_args=serve_args)
             sys.stdout.write(plan.text)
             _report(plan, None, dry_run=True)
             return 0
         with locked(path):
             for _attempt in range(3):
-                plan = plan_install(client_name, path, command, args, reset=reset)
+                plan = plan_install(client_name, path, command, args, reset=reset, serve_args=serve_args)
                 try:
                     saved = apply(plan)
                 except _MovedError:
@@ -120,6 +145,9 @@ def run_install(client_name: str, config: str | None, *, dry_run: bool = False, 
         return 1
     except OSError as exc:
         print(f"pieces-mcp: cannot write {path}: {exc.strerror or exc}. It was not changed.", file=sys.stderr)
+        return 1
+    except RecursionError:  # a format library's parser on a file nested deeper than Python's stack allows
+        print(f"pieces-mcp: {path} is nested too deeply to read. It was not changed.", file=sys.stderr)
         return 1
     _report(plan, saved, dry_run=False)
     if is_temporary(command):

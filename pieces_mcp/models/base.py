@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from pieces_mcp.catalog.generations import Generation
 from pieces_mcp.redact import drop_secrets, is_secret_key
 
 Number = int | float
@@ -78,7 +79,7 @@ class ToolInput(BaseModel):
         return None
 
     @classmethod
-    def body_for_generation(cls, body: dict[str, Any] | None, generation: str) -> dict[str, Any] | None:
+    def body_for_generation(cls, body: dict[str, Any] | None, generation: Generation) -> dict[str, Any] | None:
         """`body()` as an older wire generation takes it; the same JSON unless the input model changed."""
         return body
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from pieces_mcp.catalog.generations import WIRE, Generation
 from pieces_mcp.models.base import (
     RAW_HELP,
     Answer,
@@ -94,12 +95,13 @@ class FilePickerInput(ToolInput):
         return body
 
     @classmethod
-    def body_for_generation(cls, body: dict[str, Any] | None, generation: str) -> dict[str, Any] | None:
+    def body_for_generation(cls, body: dict[str, Any] | None, generation: Generation) -> dict[str, Any] | None:
         # The seed's FilePickerInput is `allowedExtensions` only (pieces-os-client 2.2.0,
         # models/file_picker_input.py); `allowMultiple` came with v10. The seed picker decides alone.
-        if generation == "seed" and body is not None:
-            return {key: value for key, value in body.items() if key != "allowMultiple"}
-        return body
+        if body is None:
+            return None
+        keys = WIRE[generation].picker_keys
+        return {key: value for key, value in body.items() if key in keys}
 
 
 class LinkProviderInput(ToolInput):

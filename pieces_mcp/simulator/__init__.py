@@ -10,9 +10,9 @@ large (e.g. 20,000 paths, or `{"picked_files_count": 20000}`) to test how client
 """
 
 from pieces_mcp.simulator.app import create_app
-from pieces_mcp.simulator.generations import REAL_PORTS
 from pieces_mcp.simulator.profiles import SECRET_MARKERS, SIMULATOR_VERSION
 from pieces_mcp.simulator.server import RunningSimulator, serve, start_in_thread
+from pieces_mcp.simulator.state import REAL_PORTS
 
 __all__ = [
     "REAL_PORTS",

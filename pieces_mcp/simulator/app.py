@@ -9,8 +9,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS, Generation
 from pieces_mcp.simulator import profiles
@@ -39,16 +40,33 @@ def create_app(api: Generation = "current") -> Starlette:
     if missing:
         raise RuntimeError(f"the simulator has no behaviour for catalog endpoints: {', '.join(missing)}")
     sim = Simulator(api)
+    # Each generation serves what it had (catalog.generations): the rest is "Route not found", as PiecesOS says.
     routes: list[BaseRoute] = [
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
         for endpoint in CATALOG
+        if endpoint.since.exists_in(api)
     ]
     routes += _well_known_routes(sim)
     routes += control_routes(sim) + stream_routes(sim)
+    routes.append(WebSocketRoute("/{path:path}", _websocket_not_found))
     middleware = [Middleware(Terminated, sim=sim), Middleware(_FaultsAndCallLog, sim=sim)]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: _route_not_found})
     app.state.simulator = sim
     return app
+
+
+# PiecesOS's own answer to a path it does not have: 404 with this text (pieces-app/support#597, #474).
+ROUTE_NOT_FOUND = "Route not found"
+
+
+async def _route_not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse(ROUTE_NOT_FOUND, status_code=404)
+
+
+async def _websocket_not_found(websocket: WebSocket) -> None:
+    # PiecesOS refuses the upgrade of a path it has no stream at with HTTP 404 (support#774: "was not upgraded
+    # to websocket, HTTP status code: 404"); closing before accepting would make it a 403.
+    await websocket.send_denial_response(PlainTextResponse(ROUTE_NOT_FOUND, status_code=404))
 
 
 def _bound(behaviour: Behaviour, sim: Simulator) -> Any:

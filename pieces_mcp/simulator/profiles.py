@@ -7,12 +7,20 @@ test can grep everything the MCP server wrote and prove no credential leaked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from zlib import crc32
 
+from pieces_mcp.catalog.generations import Generation
+
 SIMULATOR_VERSION = "12.3.4-simulator"
+# The version each generation's simulated PiecesOS reports: the last of its line, for the older ones.
+SIMULATED_VERSIONS: Mapping[Generation, str] = {
+    "seed": "9.0.5-simulator",
+    "v10": "10.1.15-simulator",
+    "current": SIMULATOR_VERSION,
+}
 INSTALLATION_PATH = "/opt/pieces-os/simulator"
 
 API_KEY_SECRET = "sk-SIMSECRET-apikey-1f9c"

@@ -24,9 +24,9 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from pieces_mcp.catalog import Generation
+from pieces_mcp.catalog import WIRE, Generation
 from pieces_mcp.simulator.app import create_app, simulator_of
-from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
+from pieces_mcp.simulator.state import REAL_PORTS
 
 logger = logging.getLogger(__name__)
 

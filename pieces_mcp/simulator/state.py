@@ -19,10 +19,13 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pieces_mcp.catalog import Generation
+from pieces_mcp.catalog import WIRE, Generation
 from pieces_mcp.models.os_tools import MigrationStatusValue, UpdatingStatusValue
 from pieces_mcp.simulator import profiles
-from pieces_mcp.simulator.generations import REAL_PORTS, WIRE
+
+# A port number meaning "the generation's real PiecesOS ports, the first one free" (`WireGeneration.real_ports`).
+REAL_PORTS = -1
+_ALL_STATUSES = frozenset(get_args(UpdatingStatusValue))
 
 # The folder file reads are served from, when the simulator is started with it; none by default.
 FILES_ENV = "PIECES_SIMULATOR_FILES"
@@ -347,7 +350,7 @@ class Simulator:
         self.hub = Hub()
 
     def _fresh_state(self) -> SimState:
-        return SimState(version=WIRE[self.api].version)
+        return SimState(version=profiles.SIMULATED_VERSIONS[self.api])
 
     def reset(self) -> None:
         self.state = self._fresh_state()
@@ -356,7 +359,7 @@ class Simulator:
 
     def apply(self, patch: StatePatch) -> None:
         state = self.state
-        if patch.update_status is not None and patch.update_status not in WIRE[self.api].update_statuses:
+        if patch.update_status is not None and patch.update_status in WIRE[self.api].statuses_missing:
             raise ControlError(f"update_status {patch.update_status} does not exist in the {self.api} generation")
         if patch.signed_in is not None:
             state.signed_in = patch.signed_in

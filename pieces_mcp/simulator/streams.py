@@ -1,4 +1,4 @@
-"""PiecesOS's WebSocket operations, simulated: the settings, update and migration streams, and file reads.
+"""PiecesOS's WebSocket operations, simulated: the settings, update, migration and user streams, and file reads.
 
 Each sends a JSON text message per change. Settings and migration changes are pushed by whoever makes
 them (`os_settings_update`, `/_simulator/migration`); the update status lives in `state.py`, which other
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,9 +24,10 @@ from pieces_mcp.simulator.behaviours.files import Unreadable, read_under
 from pieces_mcp.simulator.state import FILES_ENV, Simulator
 
 UPDATE_POLL_S = 0.05
-PATHS = {live.name: live.path for live in LIVE}
-FILE_READ_PATH = BY_NAME["os_filesystem_file_read_streamed"].path_for("current")
+FILE_READ = BY_NAME["os_filesystem_file_read_streamed"]
+FILE_READ_PATH = FILE_READ.path_for("current")
 CHUNK = 64 * 1024
+SIGNED_OUT = "signed out"  # not JSON: what the vendor wrapper reads as nobody signed in
 
 
 async def _until_closed(websocket: WebSocket) -> None:
@@ -114,6 +116,33 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         finally:
             hub.leave("update", closed)
 
+    async def user(websocket: WebSocket) -> None:
+        """`/user/stream`: the signed-in UserProfile, or a message that is not JSON once nobody is signed in.
+
+        The vendor wrapper reads a message that is not JSON as signed out (`AuthWS.on_message`,
+        pieces-os-client-sdk-for-python src/pieces_os_client/wrapper/websockets/auth_ws.py). Who is signed in
+        changes in several places (sign-in, sign-out, a linked provider, the control API), so the stream
+        watches the state as the update stream does, and says where it stands on connect as the wrapper expects.
+        """
+        closed = sim.hub.join("user")  # only ever receives None: PiecesOS went away
+
+        def now() -> str:
+            return json.dumps(sim.state.profile()) if sim.state.signed_in else SIGNED_OUT
+
+        async def produce() -> None:
+            sent = now()
+            await websocket.send_text(sent)
+            while closed.empty():
+                await asyncio.sleep(UPDATE_POLL_S)
+                if (current := now()) != sent:
+                    await websocket.send_text(current)
+                    sent = current
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            sim.hub.leave("user", closed)
+
     async def file_read(websocket: WebSocket) -> None:
         """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
         await websocket.accept()
@@ -155,9 +184,16 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
 
     # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
     # the migration stream reports where it stands first, as a status stream does.
-    return [
-        _faultable(sim, PATHS["os_settings_stream"], pushed("settings", None)),
-        _faultable(sim, PATHS["stream_os_migration_status"], pushed("migration", lambda: sim.state.migration)),
-        _faultable(sim, PATHS["os_update_check_stream"], update_status),
-        _faultable(sim, FILE_READ_PATH, file_read),
+    served = {
+        "os_settings_stream": pushed("settings", None),
+        "stream_os_migration_status": pushed("migration", lambda: sim.state.migration),
+        "os_update_check_stream": update_status,
+        "stream_user": user,
+    }
+    # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
+    routes: list[BaseRoute] = [
+        _faultable(sim, live.path, served[live.name]) for live in LIVE if live.since.exists_in(sim.api)
     ]
+    if FILE_READ.since.exists_in(sim.api):
+        routes.append(_faultable(sim, FILE_READ_PATH, file_read))
+    return routes

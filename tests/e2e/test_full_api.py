@@ -313,7 +313,7 @@ async def test_after_unsubscribing_no_more_updates_come(simulator: SimulatorProc
 
 
 @pytest.mark.filterwarnings("ignore:resources/")
-async def test_only_live_resources_can_be_subscribed_to(simulator: SimulatorProcess) -> None:
+async def test_only_listed_resources_can_be_subscribed_to(simulator: SimulatorProcess) -> None:
     async with serve(simulator.url, mode="legacy", **EVERY_SET) as served:
         with pytest.raises(MCPError, match="cannot be subscribed to"):
-            await served.client.subscribe_resource("pieces-os://os_device_information")  # type: ignore[deprecated]
+            await served.client.subscribe_resource("pieces-os://os_nothing_here")  # type: ignore[deprecated]

@@ -139,7 +139,7 @@ def test_the_other_generations_path_is_not_found(
     response = client.request(endpoint.method, simulators[generation].url + endpoint.path_for(other), json={})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/plain")
-    assert response.text == "Not Found"
+    assert response.text == "Route not found"  # PiecesOS's own text (pieces-app/support#597, #474)
 
 
 @pytest.mark.parametrize(

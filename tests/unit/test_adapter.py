@@ -11,7 +11,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from pieces_mcp.catalog import BY_NAME, CATALOG, TOOLSETS
+from pieces_mcp.catalog import BY_NAME, CATALOG, LIVE, TOOLSETS
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.dispatch import argument_problem, parse_arguments
@@ -49,14 +49,11 @@ def test_resources_mirror_the_read_tools_without_arguments_then_the_live_streams
         for endpoint in CATALOG
         if not endpoint.guarded and endpoint.name != "os_filesystem_path_verify"  # it needs a path
     ]
-    streams = ["pieces-os://os_update_check_stream", "pieces-os://stream_os_migration_status"]
-    assert resource_uris(Settings(base_url="http://127.0.0.1:9", toolsets=every)) == [
-        *read_tools,
-        *streams,
-        "pieces-os://os_settings_stream",
-    ]
+    streams = [f"pieces-os://{live.name}" for live in LIVE]
+    assert resource_uris(Settings(base_url="http://127.0.0.1:9", toolsets=every)) == [*read_tools, *streams]
     seed_read_tools = read_tools[:3]
-    assert resource_uris(Settings(base_url="http://127.0.0.1:9")) == [*seed_read_tools, *streams]
+    seed_streams = [f"pieces-os://{live.name}" for live in LIVE if live.toolset == "os"]
+    assert resource_uris(Settings(base_url="http://127.0.0.1:9")) == [*seed_read_tools, *seed_streams]
 
 
 def test_argument_problems_name_each_argument_and_what_the_tool_takes() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import get_args
+from typing import Any, get_args
 
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from pieces_mcp.catalog import WIRE, Generation
 from pieces_mcp.models.base import ProviderTypeValue
-from pieces_mcp.simulator import generations, profiles
+from pieces_mcp.simulator import profiles
 from pieces_mcp.simulator.behaviours.base import Behaviour, json_object, optional
 from pieces_mcp.simulator.state import Simulator
 
@@ -25,9 +26,24 @@ async def _person_picks(sim: Simulator) -> None:
     await asyncio.sleep(sim.state.pick_delay_ms / 1000)
 
 
+def hardware(generation: Generation, today: dict[str, Any]) -> dict[str, Any]:
+    """Today's `{cpus, gpus, ram}` as `generation` reports it.
+
+    seed/v10 (`OSDeviceHardwareInformation` of client 2.2.0 and 4.0.4) have one `cpu` (`name`, `memory`)
+    and one `gpu` (`name`, `memory`, `capabilities`), and no RAM object: the machine's memory is the CPU's.
+    """
+    if not WIRE[generation].single_hardware:
+        return today
+    cpu, gpu = today["cpus"][0], today["gpus"][0]
+    return {
+        "cpu": {"name": cpu["name"], "memory": today["ram"]["memory"]},
+        "gpu": {"name": gpu["name"], "memory": gpu["memory"], "capabilities": gpu["capabilities"]},
+    }
+
+
 async def os_device_information(sim: Simulator, request: Request) -> Response:
     answer = profiles.device_information(sim.state.version)
-    answer["hardware"] = generations.hardware(sim.api, answer["hardware"])
+    answer["hardware"] = hardware(sim.api, answer["hardware"])
     return JSONResponse(answer)
 
 
@@ -65,7 +81,7 @@ async def os_restart(sim: Simulator, request: Request) -> Response:
 
 async def pick_files(sim: Simulator, request: Request) -> Response:
     body = await json_object(request)
-    unknown = sorted(set(body or {}) - generations.WIRE[sim.api].picker_keys)
+    unknown = sorted(set(body or {}) - WIRE[sim.api].picker_keys)
     if unknown:
         # Strict, so a client sending a newer generation's body is caught; real PiecesOS may just ignore it.
         raise HTTPException(400, f"FilePickerInput of the {sim.api} API has no {', '.join(unknown)}.")
