@@ -218,8 +218,18 @@ def mask_text(text: str) -> str:
     text = _JWT.sub(MASK, text)
     text = _PREFIXED.sub(_prefixed, text)
     text = _BASE64_RUN.sub(_random_base64, text)
-    text = _RUN.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
+    text = _RUN.sub(_random_run, text)
     return _HEX_RUN.sub(MASK, text)
+
+
+# A name made of lower-case words and numbers, the last word perhaps numbered: `test_reads_a_file_en1`,
+# `module_00001`, `pieces-demo-2024`. Paths PiecesOS echoes are full of them; a key mixes digits into its words.
+_NAME = re.compile(r"(?:[a-z]+|[0-9]+)(?:[_\-]+(?:[a-z]+|[0-9]+))*[0-9]*[_\-]*")
+
+
+def _random_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return MASK if _looks_random(run) and not _NAME.fullmatch(run) else run
 
 
 def _random_base64(match: re.Match[str]) -> str:

@@ -139,3 +139,20 @@ def test_a_header_value_in_bytes_is_text() -> None:
     assert wire_text.header_text("Échec".encode()) == "Échec"
     assert wire_text.header_text("Échec".encode("latin-1")) == "Échec"
     assert wire_text.header_text("a\udc80") == "a\ufffd"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tmp/pytest-of-ada/pytest-116/popen-gw0/test_every_new_tool_answers_en1/note.md",
+        "/home/ada/projects/monorepo/pkg0001/module_00001_with_a_long_name.py",
+        "C:\\Users\\ada\\pieces-demo-2024-release-notes\\README.md",
+    ],
+)
+def test_a_path_piecesos_echoes_keeps_its_names(path: str) -> None:
+    assert wire_text.body_json(json.dumps({"path": path}).encode(), "application/json") == {"path": path}
+
+
+def test_a_key_among_the_names_of_a_path_is_still_masked() -> None:
+    echoed = wire_text.body_json(b'{"path": "/home/ada/c2f1-88ab-4e0d-9b7a-61d2ce0f3a55/notes.md"}', "application/json")
+    assert echoed == {"path": f"/home/ada/{MASK}/notes.md"}
