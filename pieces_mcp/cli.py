@@ -8,9 +8,8 @@ import logging
 import os
 import socket
 import sys
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import anyio
@@ -19,6 +18,7 @@ from pieces_mcp import __version__
 from pieces_mcp.config import ConfigError, Settings, add_arguments, http_token, load, to_environment
 from pieces_mcp.logs import configure_logging
 from pieces_mcp.redact import mask_text
+from pieces_mcp.stopping import Stopped, run_until_stopped
 
 logger = logging.getLogger("pieces_mcp")
 
@@ -76,13 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(call)
 
     doctor = commands.add_parser("doctor", help="check the PiecesOS connection and print what was found")
+    _add_simulate(doctor, "check a PiecesOS simulator started inside the process")
     add_arguments(doctor)
 
     install = commands.add_parser(
         "install",
         help="add this server to an MCP client's configuration, keeping your settings",
         description="Add pieces-os to an MCP client. An existing entry keeps its env, your arguments after `serve` "
-        "and every other key; only the command and the serve arguments are updated. The file gets a dated backup.",
+        "(unless new ones follow `--`) and every other key; only the command and the launcher arguments up to `serve` "
+        "are updated. The file gets a dated backup; a file the client could not parse is refused, not edited.",
         epilog=_install_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -160,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if listener is not None:
         return serve_http(settings, simulate=args.simulate, listener=listener, token=token)
     if args.command == "serve":
-        return serve(settings, *_reserve_stdio_for_mcp(), simulate=args.simulate)
+        from pieces_mcp.stdio import reserve_for_mcp
+
+        return serve(settings, *reserve_for_mcp(), simulate=args.simulate)
     if args.command == "tools":
         return list_tools(settings)
     if args.command == "call":
@@ -168,7 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from pieces_mcp.doctor import run_doctor
 
-        return anyio.run(run_doctor, settings)
+        with _simulated(settings, args.simulate) as effective:
+            ended = run_until_stopped(lambda: run_doctor(effective))
+        return ended.exit_code if isinstance(ended, Stopped) else ended
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -191,23 +197,6 @@ def _simulated(settings: Settings, simulate: bool) -> Iterator[Settings]:
         simulator.stop()
 
 
-def _reserve_stdio_for_mcp() -> tuple[BinaryIO, BinaryIO]:
-    """Keep the real stdin and stdout for MCP messages alone, before anything heavy is imported.
-
-    fd 0 then reads nothing and fd 1 points at stderr, so a stray print (ours, a dependency's, a child
-    process's) cannot corrupt the wire, nor a child read from it; the returned files are the only way to
-    the client.
-    """
-    sys.stdout.flush()
-    stdin = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
-    stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, sys.stdin.fileno())
-    os.close(null)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return stdin, stdout
-
-
 TERMINAL_NOTICE = (
     "pieces-mcp: this is an MCP server; it waits for an MCP client on stdin (JSON-RPC messages, one per line). "
     "Add it to your client with `pieces-mcp install --client NAME`, or try one tool with `pieces-mcp call TOOL`. "
@@ -217,63 +206,25 @@ TERMINAL_NOTICE = (
 
 def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bool = False) -> int:
     from pieces_mcp.mcp_adapter import build_server, run_stdio
+    from pieces_mcp.stdio import client_pipes
 
-    pumps: list[threading.Thread] = []
-    with suppress(KeyboardInterrupt), _simulated(settings, simulate) as effective:
+    with _simulated(settings, simulate) as effective:
         server = build_server(effective)
-        if stdin.isatty():
-            stdin, stdout, pumps = _terminal_through_pipes(stdin, stdout)
-            print(TERMINAL_NOTICE, file=sys.stderr, flush=True)
-        anyio.run(run_stdio, server, stdin, stdout)
-    stdout.close()
-    for pump in pumps:
-        pump.join(timeout=1)  # the last answers on their way to the terminal
-    return 0
-
-
-def _terminal_through_pipes(stdin: BinaryIO, stdout: BinaryIO) -> tuple[BinaryIO, BinaryIO, list[threading.Thread]]:
-    """Pipes in place of a terminal, copied by daemon threads, so that the first Ctrl-C stops the server.
-
-    The SDK reads a terminal in a worker thread that no cancellation can stop: after Ctrl-C the program
-    waited for one more line. A pipe is read by the event loop, which Ctrl-C cancels, and nothing waits for
-    a daemon thread at exit. (Windows keeps the terminal: its pipes cannot be driven by the event loop.)
-    """
-    if sys.platform == "win32":
-        return stdin, stdout, []
-    read_end, write_end = os.pipe()
-    pumps = [threading.Thread(target=_copy, args=(stdin.fileno(), write_end, write_end), daemon=True)]
-    server_stdin = os.fdopen(read_end, "rb", buffering=0)
-    server_stdout = stdout
-    if stdout.isatty():
-        read_end, write_end = os.pipe()
-        pumps.append(threading.Thread(target=_copy, args=(read_end, stdout.fileno(), read_end), daemon=True))
-        server_stdout = os.fdopen(write_end, "wb", buffering=0)
-    for pump in pumps:
-        pump.start()
-    return server_stdin, server_stdout, pumps[1:]
-
-
-def _copy(source: int, target: int, pipe_end: int) -> None:
-    """Bytes from one descriptor to another until the end of input; then the pipe's end is closed."""
-    try:
-        while chunk := os.read(source, 1 << 16):
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(target, view) :]
-    except OSError:
-        pass
-    finally:
-        with suppress(OSError):
-            os.close(pipe_end)
+        with client_pipes(stdin, stdout) as (server_stdin, server_stdout):
+            if stdin.isatty():
+                print(TERMINAL_NOTICE, file=sys.stderr, flush=True)
+            ended = run_until_stopped(lambda: run_stdio(server, server_stdin, server_stdout))
+    return ended.exit_code if isinstance(ended, Stopped) else 0
 
 
 def serve_http(settings: Settings, *, simulate: bool, listener: socket.socket, token: str | None) -> int:
     from pieces_mcp.http_transport import serve_http as serve_over_http
     from pieces_mcp.mcp_adapter import build_server
 
-    with _simulated(settings, simulate) as effective, suppress(KeyboardInterrupt):
-        anyio.run(serve_over_http, build_server(effective), listener, token)
-    return 0
+    with _simulated(settings, simulate) as effective:
+        server = build_server(effective)
+        ended = run_until_stopped(lambda: serve_over_http(server, listener, token))
+    return ended.exit_code if isinstance(ended, Stopped) else 0
 
 
 def run_simulator(host: str, port: int, api: Any) -> int:
@@ -283,13 +234,12 @@ def run_simulator(host: str, port: int, api: Any) -> int:
         print(url, flush=True)
 
     configure_logging("WARNING")
-    with suppress(KeyboardInterrupt):
-        try:
-            anyio.run(serve_simulator, host, port, api, ready)
-        except OSError as exc:  # the port is taken, or none of the real ports is free
-            print(f"pieces-mcp simulator: cannot listen on {host}: {exc}", file=sys.stderr)
-            return 1
-    return 0
+    try:
+        ended = run_until_stopped(lambda: serve_simulator(host, port, api, ready))
+    except OSError as exc:  # the port is taken, or none of the real ports is free
+        print(f"pieces-mcp simulator: cannot listen on {host}: {exc}", file=sys.stderr)
+        return 1
+    return ended.exit_code if isinstance(ended, Stopped) else 0
 
 
 def list_tools(settings: Settings) -> int:
@@ -309,18 +259,38 @@ def call_tool(args: argparse.Namespace, settings: Settings) -> int:
     try:
         arguments = json.loads(args.arguments)
     except json.JSONDecodeError as exc:
-        print(
-            f'pieces-mcp: --json is not valid JSON ({exc.msg}); pass an object like \'{{"type": "github"}}\'.',
-            file=sys.stderr,
-        )
+        print(f"pieces-mcp: --json is not valid JSON ({exc.msg}); {arguments_hint(args.tool)}", file=sys.stderr)
         return 2
     if not isinstance(arguments, dict):
-        print("pieces-mcp: --json must be a JSON object, like '{\"allow_multiple\": false}'.", file=sys.stderr)
+        print(f"pieces-mcp: --json must be a JSON object; {arguments_hint(args.tool)}", file=sys.stderr)
         return 2
     env = to_environment(settings)
+    if args.log_level is None and not os.environ.get("PIECES_MCP_LOG_LEVEL", "").strip():
+        # The child's INFO lines would land between the question and the result on the person's terminal.
+        env["PIECES_MCP_LOG_LEVEL"] = "WARNING"
     command = [sys.executable, "-m", "pieces_mcp", "serve", *(["--simulate"] if args.simulate else [])]
-    try:
-        return anyio.run(call_through_child, command, {**os.environ, **env}, args.tool, arguments, args.yes)
-    except KeyboardInterrupt:
+    ended = run_until_stopped(
+        lambda: call_through_child(command, {**os.environ, **env}, args.tool, arguments, args.yes)
+    )
+    if isinstance(ended, Stopped):
         print("\npieces-mcp: interrupted.", file=sys.stderr)
-        return 130
+        return ended.exit_code
+    return ended
+
+
+def arguments_hint(tool: str) -> str:
+    """How to pass `tool`'s own arguments, from its input model (another tool's example would mislead)."""
+    from pieces_mcp.catalog import CATALOG
+
+    entry = next((entry for entry in CATALOG if entry.name == tool), None)
+    if entry is None:
+        return "pass an object, like '{}'."
+    properties: dict[str, Any] = entry.input_model.model_json_schema().get("properties", {})
+    if not properties:
+        return f"{tool} takes no arguments: leave --json out."
+    first, schema = next(iter(properties.items()))
+    example = {"boolean": "false", "integer": "0", "number": "0", "array": "[]", "object": "{}"}.get(
+        str(schema.get("type")), '"..."'
+    )
+    named = ", ".join(f'"{field}"' for field in properties)
+    return f"{tool} takes an object with {named}, like '{{\"{first}\": {example}}}'."

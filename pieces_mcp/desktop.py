@@ -9,18 +9,15 @@ button is "Don't allow"), Escape, closing the window, a crash of the dialog prog
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -28,10 +25,6 @@ from anyio.abc import ByteReceiveStream
 TITLE = "pieces-mcp"
 ALLOW = "Allow"
 DONT_ALLOW = "Don't allow"
-# The model writes the arguments: they are shown apart from the server's own words, so that an argument
-# cannot pass itself off as pieces-mcp speaking ("pre-approved by your settings, just press Allow").
-ASSISTANT_WORDS = "What the assistant sent (its words, not pieces-mcp's):"
-ARGUMENTS_LIMIT = 240  # characters of JSON; a longer argument list is cut and ends with "…"
 ZENITY_LINE = 76  # characters
 CREATE_NO_WINDOW = 0x08000000  # Windows: the child Python gets no console window of its own
 # Calls made together are asked one after the other: two windows with the same title on top of each other
@@ -65,25 +58,10 @@ class Dialog:
     creationflags: int = 0
 
 
-def shown_arguments(arguments: Mapping[str, Any]) -> str:
-    """The arguments as one line of JSON, cut short, with invisible and direction-changing characters escaped."""
-    text = json.dumps(dict(arguments), ensure_ascii=False, sort_keys=True)
-    # Control and format characters (newlines are already escaped by json; RLO, zero-width joiners ... are not)
-    # could make the assistant's words look like something else.
-    text = "".join(
-        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") else char
-        for char in text
-    )
-    return text if len(text) <= ARGUMENTS_LIMIT else text[: ARGUMENTS_LIMIT - 1] + "…"
-
-
-def assistant_words(arguments: Mapping[str, Any]) -> str:
-    """The block that shows the model's arguments as the model's, or nothing when there are none."""
-    return f"\n\n{ASSISTANT_WORDS}\n{shown_arguments(arguments)}" if arguments else ""
-
-
-def dialog_text(question: str, arguments: Mapping[str, Any]) -> str:
-    return question + assistant_words(arguments)
+def wrapped(paragraph: str, width: int = ZENITY_LINE) -> list[str]:
+    """`paragraph` in lines of at most `width` characters, at spaces where it can; joined, they are `paragraph`."""
+    wrapper = textwrap.TextWrapper(width, drop_whitespace=False, replace_whitespace=False, break_on_hyphens=False)
+    return wrapper.wrap(paragraph) or [paragraph]
 
 
 def find_dialog(
@@ -115,9 +93,9 @@ def find_dialog(
 
 # The limit is a parameter, not only the caller's cancel scope, because the dialog program is told it too:
 # a dialog whose server died without killing it still closes by itself.
-async def ask_on_desktop(question: str, arguments: Mapping[str, Any], timeout: float) -> DesktopOutcome:  # noqa: ASYNC109
-    """Ask the person with a dialog on their desktop; wait at most `timeout` seconds for the answer."""
-    dialog = find_dialog(dialog_text(question, arguments), timeout)
+async def ask_on_desktop(question: str, timeout: float) -> DesktopOutcome:  # noqa: ASYNC109
+    """Ask `question` (the guard's whole text, shown whole) in a dialog; wait at most `timeout` s for the answer."""
+    dialog = find_dialog(question, timeout)
     if isinstance(dialog, str):
         return DesktopOutcome(allowed=False, asked=False, detail=dialog)
     with anyio.move_on_after(timeout):
@@ -181,9 +159,9 @@ def _chose(label: str) -> DesktopOutcome:
 # is shown as it is, never read as Pango markup. `--timeout` closes a dialog whose server died without killing it.
 # Exit codes: 1 for a button or Escape, 5 for the timeout (help.gnome.org/users/zenity/stable/usage.html).
 # GTK 3 sizes a wrapping label to its whole text, so a long question made the dialog as wide as the screen:
-# the lines are wrapped here.
+# the lines are wrapped here, keeping every character (a path or URL is shown whole, never cut).
 def _zenity(path: str, text: str, seconds: int, timeout: float) -> Dialog:
-    lines = "\n".join(textwrap.fill(paragraph, ZENITY_LINE) for paragraph in text.split("\n"))
+    lines = "\n".join("\n".join(wrapped(paragraph)) for paragraph in text.split("\n"))
     argv = (
         path,
         "--question",

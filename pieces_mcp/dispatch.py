@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,20 +20,18 @@ from pydantic import ValidationError
 from pieces_mcp.catalog import Endpoint, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatusError, PiecesError
-from pieces_mcp.guard import Asker, AuditLog, Guard, Verdict
+from pieces_mcp.guard import Asker, AuditError, AuditLog, Decision, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.live import follow_download
 from pieces_mcp.models.base import Answer, ToolInput
-from pieces_mcp.models.os_tools import UpdateCheckInput
+from pieces_mcp.targets import EffectiveCall, TargetRefusedError, effective_call
 
 logger = logging.getLogger(__name__)
 
 
 class UnknownToolError(LookupError):
-    """The name is not a tool this server offers (never was, denied, or hidden by read-only)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Unknown tool: {name}; tools/list shows the tools this server offers.")
+    """The name is not a tool this server offers (never was, denied, or hidden by read-only): `str()` says
+    why and how to offer it (`Policy.not_offered`)."""
 
 
 @dataclass(frozen=True)
@@ -62,34 +61,49 @@ class Dispatcher:
     ) -> ToolOutcome:
         endpoint = self.offered.get(name)
         if endpoint is None:
-            raise UnknownToolError(name)
+            raise UnknownToolError(self.guard.policy.not_offered(name))
         try:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
             return failure(argument_problem(endpoint, exc))
-        if not endpoint.guarded:  # a read tool: nothing for the guard to decide
-            return await self._run(endpoint, validated, progress)
-        verdict = await self.guard.decide(endpoint, validated, asker, progress)
-        started = time.monotonic()
-        if not verdict.runs:
-            self.audit.record(endpoint.name, verdict, "not run", started)
-            return failure(verdict.reason)
-        return await self._run_audited(endpoint, validated, verdict, progress, started)
+        try:
+            call = effective_call(endpoint, validated)
+        except TargetRefusedError as exc:
+            if endpoint.guarded:
+                refused = Verdict(Decision.REFUSED_TARGET, str(exc))
+                self.audit.record(endpoint.name, refused, "not run", time.monotonic(), {}, secrets.token_hex(6))
+            return failure(str(exc))
+        if not endpoint.guarded:
+            return await self._run(endpoint, call.arguments, progress)
+        return await self._guarded(endpoint, call, asker, progress)
 
-    async def _run_audited(
-        self, endpoint: Endpoint, arguments: ToolInput, verdict: Verdict, progress: Progress | None, started: float
+    async def _guarded(
+        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None
     ) -> ToolOutcome:
-        """Run an allowed guarded call: exactly one audit line, however it ends (cancelled and crashed too)."""
+        """Decide, then run an allowed call: its audit line is on disk before PiecesOS hears of it (fail closed)."""
+        started, call_id, target = time.monotonic(), secrets.token_hex(6), call.audit()
+        try:
+            verdict = await self.guard.decide(endpoint, call, asker, progress)
+        except anyio.get_cancelled_exc_class():
+            self.audit.record(endpoint.name, Verdict(Decision.UNDECIDED), "cancelled", started, target, call_id)
+            raise
+        if not verdict.runs:
+            self.audit.record(endpoint.name, verdict, "not run", started, target, call_id)
+            return failure(verdict.reason)
+        try:
+            self.audit.started(endpoint.name, verdict, target, call_id)
+        except AuditError as exc:
+            return failure(f"{endpoint.name} did not run: {exc}; nothing runs unaudited. Tell the person.")
         outcome = "failed"
         try:
-            result = await self._run(endpoint, arguments, progress)
+            result = await self._run(endpoint, call.arguments, progress)
             outcome = result.audit
             return result
         except anyio.get_cancelled_exc_class():
             outcome = "cancelled"
             raise
         finally:
-            self.audit.record(endpoint.name, verdict, outcome, started)
+            self.audit.record(endpoint.name, verdict, outcome, started, target, call_id)
 
     async def _call(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
         started = time.monotonic()
@@ -101,7 +115,8 @@ class Dispatcher:
             answer = await call()
         else:
             answer = await with_heartbeat(call, progress, "the person at their desktop")
-        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
+        # Read off the arguments, not by importing `UpdateCheckInput`: only the os toolset's session loads its models.
+        if getattr(arguments, "follow_download", False) is True:
             limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
             answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
         return answer

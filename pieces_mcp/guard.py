@@ -8,8 +8,11 @@ toolsets only choose which tools are offered at all, and the other settings appl
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
+import os
+import stat
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,11 +21,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pieces_mcp.catalog import CATALOG, Endpoint
+from pieces_mcp.catalog import CATALOG, TOOLSETS, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.desktop import ask_on_desktop, assistant_words
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.models.base import ToolInput
+from pieces_mcp.targets import EffectiveCall
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +35,14 @@ class Decision(str, Enum):
     DECLINED = "declined"
     NO_ELICITATION = "refused: no elicitation"
     DENIED = "denied"
+    # The target itself was refused (a network path, a URL with user info, too long to show whole).
+    REFUSED_TARGET = "refused: target"
+    # Cancelled (by the client, or the server stopping) while the person was being asked.
+    UNDECIDED = "undecided"
 
 
-ClientAnswer = Literal["yes", "no", "decline", "cancel", "timeout", "failed"]
+# "unfit": the client's reply did not fit the question's schema (say, confirm: "yes" instead of true).
+ClientAnswer = Literal["yes", "no", "decline", "cancel", "timeout", "failed", "unfit"]
 Channel = Literal["client", "desktop"]
 
 
@@ -78,6 +85,27 @@ class Policy:
             return False
         return endpoint.name not in self.settings.deny_tools
 
+    def not_offered(self, name: str) -> str:
+        """Why `name` is not offered here and how the person can offer it: for MCP clients and `call` alike."""
+        entry = next((entry for entry in CATALOG if entry.name == name), None)
+        if entry is None:
+            nearest = difflib.get_close_matches(name, [entry.name for entry in CATALOG], n=1)
+            hint = f"did you mean {nearest[0]}?" if nearest else "`pieces-mcp tools` lists every tool."
+            return f"There is no tool named {name!r}; {hint}"
+        if entry.toolset not in self.settings.toolsets:
+            wanted = self.settings.toolsets | {entry.toolset}
+            chosen = ",".join(toolset for toolset in TOOLSETS if toolset in wanted)
+            return (
+                f"{name} is in the `{entry.toolset}` toolset, which this server does not offer: add "
+                f"`--toolsets {chosen}` (or PIECES_MCP_TOOLSETS={chosen}) to its arguments."
+            )
+        if self.settings.read_only and entry.guarded:
+            return (
+                f"{name} is hidden by --read-only (PIECES_MCP_READ_ONLY): it changes things on this computer; "
+                "start the server without read-only to offer it."
+            )
+        return f"{name} is denied by PIECES_MCP_DENY_TOOLS (--deny-tools); take it out of that list to offer it."
+
     def visible(self) -> tuple[Endpoint, ...]:
         """The offered tools in catalog order."""
         return tuple(self.offered.values())
@@ -109,6 +137,8 @@ class Policy:
         verdict = self.settled(endpoint)
         if verdict is None:
             return "asks the person"
+        if verdict.runs and endpoint.side_effect:
+            return f"runs, asking nobody; it {endpoint.side_effect}"
         return "runs" if verdict.runs else "refused"
 
     def table(self) -> list[str]:
@@ -124,14 +154,9 @@ def plain_question(endpoint: Endpoint) -> str:
     return f"Your AI assistant wants to run “{endpoint.title}”. {endpoint.consequence} Allow it?"
 
 
-def given_arguments(arguments: ToolInput) -> dict[str, Any]:
-    """What the model sent (defaults it left out are not its words)."""
-    return arguments.model_dump(mode="json", exclude_none=True, exclude_unset=True)
-
-
-def question(endpoint: Endpoint, arguments: ToolInput) -> str:
-    """The question with the model's arguments as JSON, set apart as the assistant's words (as on the desktop)."""
-    return plain_question(endpoint) + assistant_words(given_arguments(arguments))
+def question(endpoint: Endpoint, call: EffectiveCall) -> str:
+    """The whole question, the same in the client and the desktop dialog: what happens, and to what."""
+    return plain_question(endpoint) + call.block()
 
 
 class Guard:
@@ -143,7 +168,7 @@ class Guard:
         self.timeout = settings.interactive_timeout
 
     async def decide(
-        self, endpoint: Endpoint, arguments: ToolInput, asker: Asker, progress: Progress | None = None
+        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None = None
     ) -> Verdict:
         settled = self.policy.settled(endpoint)
         if settled is not None:
@@ -151,11 +176,11 @@ class Guard:
         if self.mode is ConfirmMode.DESKTOP or (self.mode is ConfirmMode.ELICIT and not asker.can_ask):
 
             async def ask() -> Verdict:
-                return await self._ask_on_desktop(endpoint, arguments, client_could_ask=asker.can_ask)
+                return await self._ask_on_desktop(endpoint, call, client_could_ask=asker.can_ask)
 
             return await with_heartbeat(ask, progress, "the person to answer the dialog on their desktop")
         if asker.can_ask:
-            answer = await asker.ask(question(endpoint, arguments), self.timeout)
+            answer = await asker.ask(question(endpoint, call), self.timeout)
             return self._from_client(endpoint, answer)
         return Verdict(
             Decision.NO_ELICITATION,
@@ -164,9 +189,12 @@ class Guard:
             f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
         )
 
-    async def _ask_on_desktop(self, endpoint: Endpoint, arguments: ToolInput, *, client_could_ask: bool) -> Verdict:
+    async def _ask_on_desktop(self, endpoint: Endpoint, call: EffectiveCall, *, client_could_ask: bool) -> Verdict:
         """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
-        outcome = await ask_on_desktop(plain_question(endpoint), given_arguments(arguments), self.timeout)
+        # The desktop module is imported when a dialog is needed, not at start: most sessions never ask (issue 22).
+        from pieces_mcp.desktop import ask_on_desktop
+
+        outcome = await ask_on_desktop(question(endpoint, call), self.timeout)
         if outcome.allowed:
             return Verdict(Decision.CONFIRMED, asked="desktop")
         if outcome.asked:
@@ -194,6 +222,14 @@ class Guard:
                 f"to let it run without asking, set PIECES_MCP_ALLOW_TOOLS={endpoint.name}.",
                 asked="client",
             )
+        if answer == "unfit":
+            return Verdict(
+                Decision.NO_ELICITATION,
+                f"{endpoint.name} did not run: the client's reply to the confirmation did not fit its question "
+                "(it takes confirm: true or false), so it counts as no; this is the client's fault, not the person's "
+                "answer: ask the person whether to try again.",
+                asked="client",
+            )
         if answer == "timeout":
             return Verdict(
                 Decision.DECLINED,
@@ -210,28 +246,71 @@ class Guard:
         )
 
 
-class AuditLog:
-    """One JSON line per guarded call: time, tool, decision, how the person was asked, outcome, duration.
+class AuditError(Exception):
+    """The audit line could not be written; the message is one sentence without the path's contents."""
 
-    Never arguments or answers: they may hold paths or identities the log's readers should not see.
+
+class AuditLog:
+    """JSON lines for guarded calls: the decision, the effective target and how the person was asked.
+
+    An allowed call writes a `started` line, flushed to disk, before it reaches PiecesOS (so a SIGKILL still
+    leaves the approval on record), then one line with its outcome. A call that does not run writes one line.
+    Never the person's answers or PiecesOS's; the target is what the person approved.
     """
 
     def __init__(self, path: str | None) -> None:
         self.path = Path(path).expanduser() if path else None
 
-    def record(self, tool: str, verdict: Verdict, outcome: str, started: float) -> None:
+    def started(self, tool: str, verdict: Verdict, target: Mapping[str, str], call_id: str) -> None:
+        """Record an allowed call before it runs; raises AuditError, and then the call must not run."""
         if self.path is None:
             return
-        line = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "tool": tool,
-            "decision": verdict.decision.value,
-            "asked": verdict.asked,
-            "outcome": outcome,
-            "duration_ms": round((time.monotonic() - started) * 1000, 1),
-        }
+        line = _line(tool, verdict, target, call_id, outcome="started")
         try:
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(json.dumps(line) + "\n")
+            append_line(self.path, line, durable=True)
         except OSError as exc:
-            logger.warning("Could not write the audit log %s: %s", self.path, exc.strerror)
+            raise AuditError(f"the audit log {str(self.path)!r} could not be written ({exc.strerror or exc})") from None
+
+    def record(
+        self, tool: str, verdict: Verdict, outcome: str, started: float, target: Mapping[str, str], call_id: str
+    ) -> None:
+        """Record how a call ended (or that it did not run); a failure here is a warning: it already ran."""
+        if self.path is None:
+            return
+        line = _line(tool, verdict, target, call_id, outcome=outcome)
+        line["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+        try:
+            append_line(self.path, line, durable=False)
+        except OSError as exc:
+            logger.warning("Could not write the audit log %s: %s", self.path, exc.strerror or exc)
+
+
+def _line(tool: str, verdict: Verdict, target: Mapping[str, str], call_id: str, outcome: str) -> dict[str, Any]:
+    return {
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "call": call_id,
+        "tool": tool,
+        "decision": verdict.decision.value,
+        "asked": verdict.asked,
+        "target": dict(target),
+        "outcome": outcome,
+    }
+
+
+# O_NONBLOCK: a FIFO put where the log was is refused at once (ENXIO, or not a regular file below), never waited on.
+OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def append_line(path: Path, line: Mapping[str, Any], *, durable: bool) -> None:
+    """Append one JSON line to a regular file, created 0600; with `durable`, on disk before returning."""
+    descriptor = os.open(path, OPEN_FLAGS, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "it is not a regular file")
+        data = (json.dumps(line) + "\n").encode()
+        while data:
+            data = data[os.write(descriptor, data) :]
+        if durable:
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

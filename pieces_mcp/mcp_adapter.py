@@ -13,7 +13,7 @@ import secrets
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -25,6 +25,7 @@ from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import is_version_at_least
+from pydantic import ValidationError
 
 from pieces_mcp import SERVER_NAME, __version__
 from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
@@ -95,6 +96,9 @@ class Runtime:
     pieces: PiecesOS
     questions: Questions
     subscriptions: Subscriptions
+    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+    # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
+    listen_streams: set[ListenHandler] = field(default_factory=set)
 
 
 class QuestionPending(Exception):
@@ -128,6 +132,9 @@ class ClientAsker:
             except MCPError as exc:
                 logger.info("The client could not ask for a confirmation: %s", exc.error.message)
                 return "failed"
+            except ValidationError:  # the SDK checks the reply's shape: this one is not an elicitation result
+                logger.info("The client's reply to a confirmation did not fit the question")
+                return "unfit"
             return _client_answer(result)
         return "timeout"
 
@@ -135,8 +142,9 @@ class ClientAsker:
         questions = self.ctx.lifespan_context.questions
         name, arguments = self.params.name, self.params.arguments or {}
         answer = (self.params.input_responses or {}).get(CONFIRM_KEY)
-        if isinstance(answer, types.ElicitResult) and questions.redeem(self.params.request_state, name, arguments):
-            return _client_answer(answer)
+        if answer is not None and questions.redeem(self.params.request_state, name, arguments):
+            # Redeemed: the question was asked once and is answered now, fitting or not (never asked again).
+            return _client_answer(answer) if isinstance(answer, types.ElicitResult) else "unfit"
         request = types.ElicitRequest(
             params=types.ElicitRequestFormParams(message=question, requested_schema=CONFIRM_SCHEMA)
         )
@@ -146,7 +154,10 @@ class ClientAsker:
 
 def _client_answer(result: types.ElicitResult) -> ClientAnswer:
     if result.action == "accept":
-        return "yes" if (result.content or {}).get("confirm") is True else "no"
+        confirm = (result.content or {}).get("confirm")
+        if not isinstance(confirm, bool):  # the schema asks for a boolean: "yes", 1 or nothing is no answer
+            return "unfit"
+        return "yes" if confirm else "no"
     return "decline" if result.action == "decline" else "cancel"
 
 
@@ -163,7 +174,7 @@ def tool_definition(endpoint: Endpoint) -> types.Tool:
         output_schema=endpoint.output_schema(),
         annotations=types.ToolAnnotations(
             title=endpoint.title,
-            read_only_hint=not endpoint.guarded,
+            read_only_hint=endpoint.read_only,
             destructive_hint=endpoint.destructive,
             idempotent_hint=endpoint.idempotent,
             open_world_hint=endpoint.open_world,
@@ -253,9 +264,6 @@ class PiecesAdapter:
             **{uri: by_snapshot.get(endpoint.name) for uri, endpoint in self.readable.items()},
             **self.live,
         }
-        # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
-        # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
-        self.listen_streams: set[ListenHandler] = set()
         self.running: list[Runtime] = []
 
     def instructions(self) -> str:
@@ -285,7 +293,7 @@ class PiecesAdapter:
                 yield runtime
             finally:
                 self.running.remove(runtime)
-                for handler in list(self.listen_streams):
+                for handler in list(runtime.listen_streams):
                     handler.close()
                 feeds.cancel_scope.cancel()
 
@@ -391,7 +399,7 @@ class PiecesAdapter:
             await bus.publish(ResourceUpdated(uri))
 
         subscriptions = ctx.lifespan_context.subscriptions
-        self.listen_streams.add(handler)
+        ctx.lifespan_context.listen_streams.add(handler)
         try:
             try:
                 subscriptions.join(handler, notify)
@@ -401,8 +409,18 @@ class PiecesAdapter:
                 await self.follow(ctx, handler, notify, uri)
             return await handler(ctx, params)
         finally:
-            self.listen_streams.discard(handler)
+            ctx.lifespan_context.listen_streams.discard(handler)
             subscriptions.remove_all(handler)
+
+    def later(self, delay: float, then: Callable[[], None]) -> None:
+        """Call `then` after `delay` seconds, unless the server stops first (HTTP: one Runtime for all sessions)."""
+
+        async def wait_then() -> None:
+            await anyio.sleep(delay)
+            then()
+
+        for runtime in self.running[:1]:
+            runtime.subscriptions.task_group.start_soon(wait_then)
 
     def end_session(self, session_id: str) -> None:
         """An HTTP session ended (deleted, or expired): what it followed stops."""

@@ -1,11 +1,18 @@
 """MCP over stdio: one JSON-RPC message per line, with parse errors answered and backpressure both ways.
 
+The process's stdin and stdout are kept for MCP alone (`reserve_for_mcp`), and a terminal is put behind pipes
+(`client_pipes`), here in one place.
+
 Pipes and sockets (what every MCP client hands a server) are driven by the event loop through asyncio's
 documented protocol callbacks: no worker-thread hop per line, which cost a quarter of a tool call (tools/bench.py).
 Terminals, files and Windows are read and written in a worker thread instead.
 
 Backpressure: while the client does not read stdout, the server stops reading stdin, so a client that
 only writes cannot make the server's memory grow; reading resumes when the client reads again.
+
+No single message ends the session: a line of any nesting depth gets its JSON-RPC answer, and a message that
+cannot be written fails alone (its request gets an error naming the problem). The ids of requests the server
+sends the client are random on the wire, and a reply to an id this server did not send is dropped.
 """
 
 from __future__ import annotations
@@ -13,23 +20,43 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
+import re
+import secrets
 import stat
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, BinaryIO, Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
-from mcp_types import INVALID_REQUEST, PARSE_ERROR, jsonrpc_message_adapter
+from mcp_types import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCMessage,
+    JSONRPCNotification,
+    JSONRPCRequest,
+    JSONRPCResponse,
+    jsonrpc_message_adapter,
+)
 from pydantic import ValidationError
+
+logger = logging.getLogger(__name__)
 
 MAX_LINE = 16 * 1024 * 1024  # no MCP message comes near; a longer line is answered as a parse error
 PAUSE_AT = 256 * 1024  # unread bytes from the client at which reading stdin pauses
 RESUME_AT = 64 * 1024
 QUEUE = 16  # messages waiting between the pipes and the server, each way
+# pydantic-core's JSON parser refuses nesting deeper than this (its recursion guard); json.loads, past ~1,000
+# levels, raises RecursionError. A line nested deeper is answered with this bound in the sentence.
+MAX_DEPTH = 200
 
 
 class Lines(Protocol):
@@ -231,11 +258,61 @@ def parse(line: bytes) -> SessionMessage | bytes:
         pass
     try:
         data = json.loads(line)
+    except RecursionError:
+        return _too_deep(line)
     except ValueError:
         return error_line(None, PARSE_ERROR, "Parse error: the line is not JSON")
+    if nesting_depth(line) > MAX_DEPTH:
+        return _too_deep(line)
+    return error_line(_request_id(data), INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 request or notification")
+
+
+def _request_id(data: object) -> str | int | None:
     given = data.get("id") if isinstance(data, dict) else None
-    request_id = given if isinstance(given, (str, int)) and not isinstance(given, bool) else None
-    return error_line(request_id, INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 request or notification")
+    return given if isinstance(given, (str, int)) and not isinstance(given, bool) else None
+
+
+_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def nesting_depth(line: bytes) -> int:
+    """How deeply the line's arrays and objects nest, counted without recursion (strings skipped)."""
+    depth = deepest = 0
+    for token in _STRING_OR_BRACKET.finditer(line):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def _top_level(line: bytes) -> bytes:
+    """The line with each value nested inside the top-level object replaced by null: its `id` then reads at
+    any depth of what it carries."""
+    kept: list[bytes] = []
+    depth = start = 0
+    for token in _STRING_OR_BRACKET.finditer(line):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            if depth == 2:
+                kept.append(line[start : token.start()] + b"null")
+        elif mark in (b"]", b"}"):
+            depth -= 1
+            if depth == 1:
+                start = token.end()
+    kept.append(line[start:] if depth <= 1 else b"")
+    return b"".join(kept)
+
+
+def _too_deep(line: bytes) -> bytes:
+    try:
+        request_id = _request_id(json.loads(_top_level(line)))
+    except (ValueError, RecursionError):
+        request_id = None
+    return error_line(request_id, INVALID_REQUEST, f"Invalid Request: nested deeper than {MAX_DEPTH} levels")
 
 
 def error_line(request_id: str | int | None, code: int, message: str) -> bytes:
@@ -243,7 +320,45 @@ def error_line(request_id: str | int | None, code: int, message: str) -> bytes:
     return json.dumps(error).encode()
 
 
-async def _pump_in(lines: Lines, sink: MemoryObjectSendStream[SessionMessage | Exception]) -> None:
+class RequestIds:
+    """Random wire ids for the requests this server sends the client (elicitation, sampling, roots).
+
+    The SDK numbers them 1, 2, 3... (mcp/shared/jsonrpc_dispatcher.py, `_allocate_id`), so a client could
+    answer a question before it was asked. On the wire each gets 128 random bits instead; a reply is passed
+    on, under the SDK's own id, only for a request that was sent and not yet answered.
+    """
+
+    def __init__(self) -> None:
+        self.wire_of: dict[str | int, str] = {}
+        self.sent: dict[str, str | int] = {}
+
+    def outgoing(self, message: JSONRPCMessage) -> JSONRPCMessage:
+        if isinstance(message, JSONRPCRequest):
+            wire = secrets.token_hex(16)
+            self.wire_of[message.id], self.sent[wire] = wire, message.id
+            return message.model_copy(update={"id": wire})
+        if isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+            params = message.params or {}
+            wire_id = self.wire_of.get(params.get("requestId"))  # type: ignore[arg-type]
+            if wire_id is not None:  # the server gave up on its own request: name it as the client saw it
+                return message.model_copy(update={"params": {**params, "requestId": wire_id}})
+        return message
+
+    def incoming(self, message: JSONRPCMessage) -> JSONRPCMessage | None:
+        """The reply under the SDK's id; None for a reply to no request this server has open."""
+        if not isinstance(message, (JSONRPCResponse, JSONRPCError)):
+            return message
+        own = self.sent.pop(message.id, None) if isinstance(message.id, str) else None
+        if own is None:
+            logger.debug("a reply to a request this server did not send (or already had answered) is ignored")
+            return None
+        del self.wire_of[own]
+        return message.model_copy(update={"id": own})
+
+
+async def _pump_in(
+    lines: Lines, sink: MemoryObjectSendStream[SessionMessage | Exception], request_ids: RequestIds
+) -> None:
     async with sink:
         while True:
             try:
@@ -258,16 +373,47 @@ async def _pump_in(lines: Lines, sink: MemoryObjectSendStream[SessionMessage | E
             item = parse(line)
             if isinstance(item, bytes):
                 lines.write_line(item)
-            else:
-                await sink.send(item)
+            elif (message := request_ids.incoming(item.message)) is not None:
+                await sink.send(SessionMessage(message, metadata=item.metadata))
             await lines.drained()  # backpressure: read on only once the client reads what we wrote
 
 
-async def _pump_out(lines: Lines, source: MemoryObjectReceiveStream[SessionMessage]) -> None:
+async def _pump_out(lines: Lines, source: MemoryObjectReceiveStream[SessionMessage], request_ids: RequestIds) -> None:
     async with source:
         async for item in source:
-            lines.write_line(item.message.model_dump_json(by_alias=True, exclude_unset=True).encode())
-            await lines.drained()
+            message = request_ids.outgoing(item.message)
+            line: bytes | None
+            try:
+                line = serialised(message)
+            except (ValueError, RecursionError) as exc:  # UnicodeEncodeError and pydantic's are ValueErrors
+                line = unsendable(message, exc)
+            if line is not None:
+                lines.write_line(line)
+                await lines.drained()
+
+
+def serialised(message: JSONRPCMessage) -> bytes:
+    return message.model_dump_json(by_alias=True, exclude_unset=True).encode()
+
+
+def unsendable(message: JSONRPCMessage, exc: Exception) -> bytes | None:
+    """In place of a message that cannot be written: its request's error, so that only this one fails."""
+    problem = (
+        "it is nested too deeply to write as JSON"
+        if isinstance(exc, RecursionError)
+        else "it holds text that is not valid Unicode"
+        if "surrogate" in str(exc)
+        else f"it cannot be written as JSON ({type(exc).__name__})"
+    )
+    sentence = f"The answer could not be sent: {problem}."
+    if not isinstance(message, (JSONRPCResponse, JSONRPCError)) or message.id is None:
+        logger.warning("A message to the client was dropped: %s.", problem)
+        return None
+    if isinstance(message, JSONRPCResponse) and "content" in message.result:  # a tool's result: fail the call
+        result = {"content": [{"type": "text", "text": sentence}], "isError": True}
+        return serialised(JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result))
+    error = ErrorData(code=INTERNAL_ERROR, message=sentence)
+    return serialised(JSONRPCError(jsonrpc="2.0", id=message.id, error=error))
 
 
 @asynccontextmanager
@@ -282,13 +428,14 @@ async def stdio_streams(
         lines = await LoopLines.open(stdin, stdout)
     else:
         lines = FileLines(stdin, stdout)
+    request_ids = RequestIds()
     incoming_send, incoming = anyio.create_memory_object_stream[SessionMessage | Exception](QUEUE)
     outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](QUEUE)
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_pump_in, lines, incoming_send)
+            group.start_soon(_pump_in, lines, incoming_send, request_ids)
             async with anyio.create_task_group() as writers:
-                writers.start_soon(_pump_out, lines, outgoing_receive)
+                writers.start_soon(_pump_out, lines, outgoing_receive, request_ids)
                 try:
                     yield incoming, outgoing
                 finally:
@@ -297,3 +444,78 @@ async def stdio_streams(
     finally:
         with anyio.CancelScope(shield=True):
             await lines.aclose()
+
+
+def reserve_for_mcp() -> tuple[BinaryIO, BinaryIO]:
+    """Keep the real stdin and stdout for MCP messages alone, before anything heavy is imported.
+
+    fd 0 then reads nothing and fd 1 points at stderr, so a stray print (ours, a dependency's, a child
+    process's) cannot corrupt the wire, nor a child read from it; the returned files are the only way to
+    the client.
+    """
+    sys.stdout.flush()
+    stdin = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, sys.stdin.fileno())
+    os.close(null)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return stdin, stdout
+
+
+@contextmanager
+def client_pipes(stdin: BinaryIO, stdout: BinaryIO) -> Iterator[tuple[BinaryIO, BinaryIO]]:
+    """`stdin` and `stdout` for `stdio_streams`, a terminal among them replaced by a pipe copied by a thread.
+
+    Why pipes: a terminal is read in a worker thread that no cancellation can stop (after Ctrl-C the
+    program waited for one more line), and driving the terminal itself from the event loop would set
+    O_NONBLOCK on a file the shell shares. A pipe is read by the event loop, which Ctrl-C cancels, and
+    nothing waits for a daemon thread at exit. (Windows keeps the terminal: its pipes cannot be driven by the
+    event loop.) Each copying thread holds the file it copies, so the descriptor stays open as long as it
+    reads: once the terminal's file was dropped and closed, the thread read whatever took its number next,
+    and the server saw the end of input after the first line (issue 19).
+    On leaving, `stdout` is closed and the last answers are let through to the terminal.
+    """
+    if sys.platform == "win32" or not (stdin.isatty() or stdout.isatty()):
+        try:
+            yield stdin, stdout
+        finally:
+            stdout.close()
+        return
+    if stdin.isatty():
+        read_end, write_end = os.pipe()
+        pipe = os.fdopen(write_end, "wb", buffering=0)
+        _copying(stdin, pipe, pipe)
+        stdin = os.fdopen(read_end, "rb", buffering=0)
+    output: list[threading.Thread] = []
+    if stdout.isatty():
+        read_end, write_end = os.pipe()
+        pipe = os.fdopen(read_end, "rb", buffering=0)
+        output.append(_copying(pipe, stdout, pipe))
+        stdout = os.fdopen(write_end, "wb", buffering=0)
+    try:
+        yield stdin, stdout
+    finally:
+        stdout.close()
+        for pump in output:
+            pump.join(timeout=1)  # the last answers on their way to the terminal
+
+
+def _copying(source: BinaryIO, target: BinaryIO, pipe_end: BinaryIO) -> threading.Thread:
+    thread = threading.Thread(target=_copy, args=(source, target, pipe_end), name="pieces-mcp terminal", daemon=True)
+    thread.start()
+    return thread
+
+
+def _copy(source: BinaryIO, target: BinaryIO, pipe_end: BinaryIO) -> None:
+    """Bytes from one file to the other until the end of input; then the pipe's end is closed."""
+    try:
+        while chunk := os.read(source.fileno(), 1 << 16):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(target.fileno(), view) :]
+    except OSError:
+        pass
+    finally:
+        with suppress(OSError):
+            pipe_end.close()

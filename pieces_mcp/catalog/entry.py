@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -19,6 +19,14 @@ class Risk(str, Enum):
     READ = "read"
     # Side effects, or a window on the person's desktop: the person decides (see guard.py).
     GUARDED = "guarded"
+
+
+class ArgumentKind(str, Enum):
+    """What an argument names, so the guard can show what it acts on (`pieces_mcp/targets.py`)."""
+
+    PATH = "path"  # a file or folder on this machine: made absolute, symlinks followed, network paths refused
+    URL = "url"  # a web address: shown as the browser reads it, user info refused
+    VALUE = "value"  # anything else (an applet, a setting, a provider): shown as PiecesOS receives it
 
 
 class Wait(str, Enum):
@@ -72,6 +80,33 @@ def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model
     return model if isinstance(model, type) else model.resolve(kind)
 
 
+# In an example's arguments, the folder the simulator serves files from (`POST /_simulator/files`): a test fills
+# it in with a folder of its own; docs show it as it is.
+EXAMPLE_FILES = "{files}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call a model might make, for tests and docs, and what its answer must keep to.
+
+    Every entry's examples are called by the tests against the simulator (tests/unit/test_catalog_examples.py),
+    through the MCP server, and each must then keep its entry's invariants: the arguments fit the tool's strict
+    schema; the call reaches PiecesOS at the entry's own path and nowhere else; the answer fits the tool's output
+    schema and has `answer_has`; a guarded call that is refused never reaches PiecesOS.
+    """
+
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    # Keys the structured answer always has (with the simulator's default state: someone signed in).
+    answer_has: tuple[str, ...] = ()
+
+    def filled(self, files: str) -> dict[str, Any]:
+        """The arguments, with `EXAMPLE_FILES` replaced by the folder `files`."""
+        return {
+            key: value.replace(EXAMPLE_FILES, files) if isinstance(value, str) else value
+            for key, value in self.arguments.items()
+        }
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -95,10 +130,17 @@ class Endpoint:
     websocket: bool = False
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
+    # What an unguarded tool may still set going, in plain words: such a tool is not annotated read-only,
+    # though it asks nobody and `--read-only` still offers it (it installs or removes nothing).
+    side_effect: str = ""
+    # Every argument of `input_model` and what it names (a test holds each entry to all of them).
+    targets: Mapping[str, ArgumentKind] = field(default_factory=dict, compare=False)
     # The first wire generation (and vendor client) with this operation (`catalog.generations`).
     since: Since = FROM_SEED
     # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
     changes: tuple[str, ...] = ()
+    # At least one; the first is what tests call the tool with (see `Example`).
+    examples: tuple[Example, ...] = ()
 
     @property
     def input_model(self) -> type[ToolInput]:
@@ -122,6 +164,11 @@ class Endpoint:
     @property
     def guarded(self) -> bool:
         return self.risk is Risk.GUARDED
+
+    @property
+    def read_only(self) -> bool:
+        """What the tool annotation `readOnlyHint` says: nothing changes on this machine or in the account."""
+        return not self.guarded and not self.side_effect
 
     def input_schema(self) -> dict[str, Any]:
         return _tool_schema(self.input_model.model_json_schema())

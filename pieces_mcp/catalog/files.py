@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    EXAMPLE_FILES,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import FROM_V10
 
 FILES_MODELS = Models("pieces_mcp.models.files")
@@ -23,12 +33,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/path/verify",
         arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
         answer=FILES_MODELS.VerifiedPath,
         risk=Risk.READ,
         toolset=TOOLSET,
         since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "verified", "file")),),
     ),
     Endpoint(
         name="os_filesystem_file_open",
@@ -40,12 +52,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/filesystem/file/open",
         arguments=FILES_MODELS.PathInput,
+        targets={"path": ArgumentKind.PATH},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         since=FROM_V10,
         wait=Wait.ORDINARY,
         consequence="A file manager window will open on your desktop at the path below.",
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_browser_url_open",
@@ -57,6 +71,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/browser/url/open",
         arguments=FILES_MODELS.UrlInput,
+        targets={"url": ArgumentKind.URL},
         answer=BASE_MODELS.Accepted,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -64,6 +79,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         open_world=True,
         consequence="Your web browser will open the address below.",
+        examples=(Example({"url": "https://docs.pieces.app/"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_filesystem_file_read_streamed",
@@ -76,6 +92,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="GET",
         path="/os/filesystem/file/read/streamed",
         arguments=FILES_MODELS.FileReadInput,
+        targets={"path": ArgumentKind.PATH},
         answer=FILES_MODELS.FileContents,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -87,5 +104,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "The contents of the file named below (up to "
             f"{READ_LIMIT_BYTES // 1000} KB) will be handed to your AI assistant and its provider."
         ),
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "text", "truncated")),),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 
 OS_MODELS = Models("pieces_mcp.models.os_tools")
 
@@ -26,6 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("name", "version", "hardware")),),
     ),
     Endpoint(
         name="os_permissions",
@@ -43,27 +44,39 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_update_check",
         title="Check for a PiecesOS update",
         description=(
-            "Ask PiecesOS whether an update exists. status is one of UP_TO_DATE, AVAILABLE (found; checking "
-            "starts the download), DOWNLOADING (percentage shows progress), READY_TO_RESTART (downloaded: "
-            "os_restart installs it), REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE or UNKNOWN "
-            "(status_raw then holds what PiecesOS said). To update: check; while AVAILABLE or DOWNLOADING, check "
-            "again every few seconds to follow the download; at READY_TO_RESTART, ask the person, and only with "
-            "their confirmation call os_restart to install. This tool itself never installs anything."
+            "Ask PiecesOS whether an update exists. Not read-only: when one is found, the check makes PiecesOS "
+            "start downloading it (network and disk; nothing is installed). status is one of UP_TO_DATE, "
+            "AVAILABLE (found; the download starts), DOWNLOADING (percentage shows progress), READY_TO_RESTART "
+            "(downloaded: os_restart installs it), REINSTALL_REQUIRED, CONTACT_SUPPORT, UPDATE_VIA_MICROSOFT_STORE "
+            "or UNKNOWN (status_raw then holds what PiecesOS said). To update: check; while AVAILABLE or "
+            "DOWNLOADING, check again every few seconds to follow the download; at READY_TO_RESTART, ask the "
+            "person, and only with their confirmation call os_restart to install. This tool never installs."
         ),
         method="POST",
         path="/os/update/check",
         arguments=OS_MODELS.UpdateCheckInput,
+        targets={"follow_download": ArgumentKind.VALUE},
         answer=OS_MODELS.UpdateStatus,
         risk=Risk.READ,
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
+        # The vendor has no other call that starts the download: its CLI (pieces-app/cli-agent,
+        # src/pieces/core/update_pieces_os.py) and its Raycast extension drive a whole update with repeated
+        # POST /os/update/check until READY_TO_RESTART, then os_restart; the SDK's OSApi has only the check and
+        # its stream, and UpdatingStatusEnum's AVAILABLE means "available (but not downloaded)"
+        # (pieces-os-client-sdk-for-python docs/UpdatingStatusEnum.md). So the tool keeps the vendor's one call
+        # and says what it does: not annotated read-only, asked of nobody (it installs nothing; os_restart,
+        # guarded, installs), offered in read-only mode for the same reason.
+        side_effect="may start downloading a PiecesOS update it finds (installs nothing)",
+        examples=(Example(answer_has=("status",)),),
     ),
     Endpoint(
         name="os_permissions_request",
@@ -76,6 +89,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/permissions/request",
         arguments=OS_MODELS.PermissionsRequestInput,
+        targets={"vision": ArgumentKind.VALUE, "accessibility": ArgumentKind.VALUE},
         answer=OS_MODELS.Permissions,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -83,6 +97,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="Your operating system will show a permission prompt for PiecesOS on your desktop.",
         changes=("os_permissions",),
+        examples=(Example({"vision": True}, answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_restart",
@@ -105,6 +120,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "it is doing now is interrupted."
         ),
         changes=("os_device_information", "os_update_check"),
+        examples=(Example(answer_has=("restarted", "back_online", "downtime_ms")),),
     ),
     Endpoint(
         name="pick_files",
@@ -116,12 +132,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path={"current": "/os/filesystem/files/pick", "v10": "/os/filesystem/files/pick", "seed": "/os/files/pick"},
         arguments=OS_MODELS.FilePickerInput,
+        targets={"allow_multiple": ArgumentKind.VALUE, "allowed_extensions": ArgumentKind.VALUE},
         answer=OS_MODELS.PickedPaths,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
         wait=Wait.INTERACTIVE,
         consequence=(
             "A file picker window will open on your desktop; the files you choose are shared with the assistant."
+        ),
+        examples=(
+            Example({"allow_multiple": True, "allowed_extensions": ["md"]}, answer_has=("paths", "total", "truncated")),
         ),
     ),
     Endpoint(
@@ -145,6 +165,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         consequence=(
             "A folder picker window will open on your desktop; the folders you choose are shared with the assistant."
         ),
+        examples=(Example(answer_has=("paths", "total", "truncated")),),
     ),
     Endpoint(
         name="sign_into_os",
@@ -163,6 +184,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         open_world=True,
         consequence="A browser window will open so you can sign in to your Pieces account.",
         changes=("user_snapshot",),
+        examples=(Example(answer_has=("id", "email")),),
     ),
     Endpoint(
         name="sign_out_of_os",
@@ -183,6 +205,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="You will be signed out of your Pieces account; cloud features stop until you sign in again.",
         changes=("user_snapshot",),
+        examples=(Example(),),
     ),
     Endpoint(
         name="link_provider",
@@ -195,6 +218,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/os/link_provider",
         arguments=OS_MODELS.LinkProviderInput,
+        targets={"type": ArgumentKind.VALUE},
         answer=BASE_MODELS.SignedInUser,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
@@ -202,5 +226,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         open_world=True,
         consequence="Your Pieces account will be linked to the identity provider you are about to authorise.",
         changes=("user_snapshot",),
+        examples=(Example({"type": "gitlab"}, answer_has=("user",)),),
     ),
 )

@@ -128,7 +128,8 @@ def test_call_asks_with_json_arguments_and_nothing_writes_over_the_question(simu
         "call", "pick_files", "--json", '{"allow_multiple": false}', PIECES_OS_URL=simulator.url
     ) as terminal:
         terminal.read_until("[y/N] ")
-        assert b'{"allow_multiple": false}' in terminal.screen
+        assert b"You asked to run" in terminal.screen  # the person typed the call, not an assistant
+        assert b"Your AI assistant" not in terminal.screen and b"the assistant chose" not in terminal.screen
         # The spinner draws every 0.15 s: a second of silence shows it stopped for the question.
         assert terminal.read_for(1.0) == b""
         terminal.type(b"y\n")
@@ -145,7 +146,8 @@ def test_call_answered_no_says_the_person_answered_no(simulator: SimulatorProces
         terminal.read_until("[y/N] ")
         terminal.type(b"n\n")
         assert terminal.wait(timeout=10) == 1
-    assert b"the person answered no" in terminal.screen
+    assert b"you answered no" in terminal.screen
+    assert b"do not retry" not in terminal.screen  # advice for a model, not for the person who said no
     assert simulator.os_calls("/os/restart") == []
 
 
@@ -157,3 +159,47 @@ def test_ctrl_c_at_the_question_stops_call_at_once(simulator: SimulatorProcess) 
         assert terminal.wait(timeout=5) == 130
     assert b"Traceback" not in terminal.screen
     assert simulator.os_calls("/os/restart") == []
+
+
+def _wait_for_os_call(simulator: SimulatorProcess, fragment: str, timeout: float = 30) -> None:
+    """Until PiecesOS (the simulator) has received a call whose path holds `fragment`."""
+    deadline = time.monotonic() + timeout
+    while not any(fragment in call["path"] for call in simulator.calls()):
+        assert time.monotonic() < deadline, f"no PiecesOS call to {fragment!r} arrived"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_ctrl_c_mid_call_stops_call_at_once(simulator: SimulatorProcess) -> None:
+    simulator.state(picked_files=["/home/ada/notes.md"], pick_delay_ms=600_000)  # the picker stays open
+    with in_terminal("call", "pick_files", "--yes", PIECES_OS_URL=simulator.url) as terminal:
+        _wait_for_os_call(simulator, "pick")
+        terminal.type(b"\x03")
+        assert terminal.wait(timeout=10) == 130
+        assert terminal.process.stdout is not None
+        assert terminal.process.stdout.read() == b""  # no result, and nothing half-written
+    assert b"Traceback" not in terminal.screen
+    assert b"interrupted" in terminal.screen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_simulator_in_a_terminal_stops_on_the_first_ctrl_c() -> None:
+    with in_terminal("simulator", stdout_is_terminal=True) as terminal:
+        terminal.read_until("http://127.0.0.1:")
+        terminal.read_until("\n")
+        terminal.type(b"\x03")
+        assert terminal.wait(timeout=10) in (0, 130)
+    assert b"Traceback" not in terminal.screen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_serve_in_a_terminal_answers_every_line_typed_there(simulator: SimulatorProcess) -> None:
+    """Not only the first: on 3.12 and 3.13 the server saw the end of its input after one line (issue 19)."""
+    with in_terminal("serve", stdout_is_terminal=True, PIECES_OS_URL=simulator.url) as terminal:
+        terminal.read_until("Ctrl-C stops it.")
+        for number in (1, 2, 3):
+            terminal.type(f'{{"jsonrpc": "2.0", "id": {number}, "method": "ping"}}\n'.encode())
+            terminal.read_until(f'{{"jsonrpc":"2.0","id":{number},"result":{{}}}}')
+        terminal.type(b"\x03")
+        assert terminal.wait(timeout=10) in (0, 130)
+    assert b"Traceback" not in terminal.screen

@@ -99,7 +99,8 @@ def test_a_bug_under_a_tool_answers_without_its_internals_and_is_audited_as_fail
         assert result.is_error
         [text] = [block.text for block in result.content if isinstance(block, TextContent)]
         assert text.startswith("Error executing tool os_") and "secret" not in text
-    [line] = [json.loads(line) for line in audit.read_text().splitlines()]
+    started, line = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert (started["tool"], started["outcome"]) == ("os_restart", "started")
     assert (line["tool"], line["outcome"]) == ("os_restart", "failed")
 
 

@@ -127,8 +127,8 @@ def test_an_answer_counts_once_and_only_for_the_call_it_was_asked_for(tmp_path: 
         "CallToolResult",  # it ran (and found nothing at 127.0.0.1:9)
         "InputRequiredResult",  # the replay is asked again
     ]
-    [line] = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert (line["tool"], line["decision"]) == ("os_restart", "confirmed")
+    started, line = [json.loads(line) for line in audit.read_text().splitlines()]  # started, then how it ended
+    assert (started["outcome"], line["tool"], line["decision"]) == ("started", "os_restart", "confirmed")
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

@@ -16,7 +16,6 @@ import pytest
 
 from pieces_mcp import desktop
 from pieces_mcp.desktop import (
-    ARGUMENTS_LIMIT,
     CREATE_NO_WINDOW,
     OSASCRIPT_LINES,
     WINDOWS_SCRIPT,
@@ -24,9 +23,8 @@ from pieces_mcp.desktop import (
     Dialog,
     Finished,
     ask_on_desktop,
-    dialog_text,
     find_dialog,
-    shown_arguments,
+    wrapped,
 )
 
 pytestmark = pytest.mark.anyio
@@ -39,24 +37,11 @@ def installed(*programs: str) -> Any:
     return lambda name: f"/usr/bin/{name}" if name in programs else None
 
 
-def test_the_arguments_are_json_set_apart_as_the_assistants_words() -> None:
-    text = dialog_text("Allow it?", {"allow_multiple": False, "allowed_extensions": ["py"]})
-    assert text == (
-        "Allow it?\n\nWhat the assistant sent (its words, not pieces-mcp's):\n"
-        '{"allow_multiple": false, "allowed_extensions": ["py"]}'
-    )
-    assert dialog_text("Allow it?", {}) == "Allow it?"
-
-
-def test_an_argument_cannot_break_out_of_its_line_or_hide_its_characters() -> None:
-    shown = shown_arguments({"type": "github\n\npieces-mcp: pre-approved by your settings\u202e"})
-    assert "\n" not in shown and "\u202e" not in shown
-    assert shown == '{"type": "github\\n\\npieces-mcp: pre-approved by your settings\\u202e"}'
-
-
-def test_long_arguments_are_cut_and_say_so() -> None:
-    shown = shown_arguments({"allowed_extensions": ["x" * 30] * 60})
-    assert len(shown) == ARGUMENTS_LIMIT and shown.endswith("…")
+def test_zenity_lines_keep_every_character_of_a_long_target() -> None:
+    """Wrapping for zenity breaks lines but never drops a character: joined again, they are the text."""
+    target = "path: /home/ana/" + "./" * 300 + "notes  with  spaces/" + "x" * 200
+    lines = wrapped(target)
+    assert "".join(lines) == target and all(len(line) <= desktop.ZENITY_LINE for line in lines)
 
 
 def test_linux_uses_zenity_with_allow_printed_and_no_markup() -> None:
@@ -68,7 +53,7 @@ def test_linux_uses_zenity_with_allow_printed_and_no_markup() -> None:
         "--switch",
         "--title=pieces-mcp",
         # wrapped at 76 characters: GTK 3 would otherwise make the dialog as wide as the screen
-        "--text=Your AI assistant wants to run “Restart PiecesOS”. <b>It</b> restarts. Allow\nit?",
+        "--text=Your AI assistant wants to run “Restart PiecesOS”. <b>It</b> restarts. Allow\n it?",
         "--no-markup",
         "--extra-button=Don't allow",
         "--extra-button=Allow",
@@ -186,11 +171,11 @@ async def test_macos_allows_only_on_allow(
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.setattr(desktop.shutil, "which", installed("osascript"))
     monkeypatch.setattr(desktop, "run_dialog", run_dialog)
-    outcome = await ask_on_desktop("Allow it?", {"vision": True}, 60)
+    outcome = await ask_on_desktop("Allow it?\n\nvision: true", 60)
     assert (outcome.allowed, outcome.asked) == (allowed, asked)
     [(argv, flags)] = ran
     assert argv[0] == "/usr/bin/osascript" and argv[-3:] == (
-        "Allow it?\n\nWhat the assistant sent (its words, not pieces-mcp's):\n" + '{"vision": true}',
+        "Allow it?\n\nvision: true",
         "pieces-mcp",
         "60",
     )
@@ -280,7 +265,7 @@ async def test_a_dialog_left_unanswered_is_killed_when_the_wait_ends(
     )
     monkeypatch.setattr(desktop, "find_dialog", lambda *args, **kwargs: dialog)
     started = time.monotonic()
-    outcome = await ask_on_desktop("Allow it?", {}, 3)
+    outcome = await ask_on_desktop("Allow it?", 3)
     assert outcome == DesktopOutcome(False, True, "no answer within 3 s")
     assert time.monotonic() - started < 8
     pid = int(pid_file.read_text())
@@ -290,5 +275,5 @@ async def test_a_dialog_left_unanswered_is_killed_when_the_wait_ends(
 async def test_a_dialog_program_that_cannot_start_is_not_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     dialog = Dialog("nothing", ("/nonexistent/dialog",), lambda finished: DesktopOutcome(True, True, ""))
     monkeypatch.setattr(desktop, "find_dialog", lambda *args, **kwargs: dialog)
-    outcome = await ask_on_desktop("Allow it?", {}, 5)
+    outcome = await ask_on_desktop("Allow it?", 5)
     assert not outcome.allowed and not outcome.asked and outcome.detail.startswith("nothing could not start")

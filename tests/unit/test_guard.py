@@ -10,10 +10,10 @@ import pytest
 
 from pieces_mcp.catalog import BY_NAME, CATALOG, DEFAULT_TOOLSETS, TOOLSETS
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.desktop import ARGUMENTS_LIMIT
 from pieces_mcp.guard import AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
 from pieces_mcp.models.base import NoArguments
 from pieces_mcp.models.os_tools import FilePickerInput, LinkProviderInput
+from pieces_mcp.targets import HEADING, EffectiveCall, effective_call
 
 RESTART = BY_NAME["os_restart"]
 DEVICE = BY_NAME["os_device_information"]
@@ -61,21 +61,16 @@ def test_a_denial_says_how_to_allow_the_tool() -> None:
     assert verdict is not None and "PIECES_MCP_ALLOW_TOOLS=os_restart" in verdict.reason
 
 
-def test_the_question_says_what_will_happen_and_marks_the_arguments_as_the_assistants() -> None:
-    text = question(BY_NAME["link_provider"], LinkProviderInput(type="github"))
+def test_the_question_says_what_will_happen_and_to_what() -> None:
+    link = BY_NAME["link_provider"]
+    text = question(link, effective_call(link, LinkProviderInput(type="github")))
     assert text.startswith("Your AI assistant wants to run “Link an identity provider”.") and "Allow it?" in text
-    assert text.endswith('\n\nWhat the assistant sent (its words, not pieces-mcp\'s):\n{"type": "github"}')
-    picker = question(BY_NAME["pick_files"], FilePickerInput(allow_multiple=False, allowed_extensions=["py"]))
-    assert "file picker window will open on your desktop" in picker
-    assert picker.endswith('{"allow_multiple": false, "allowed_extensions": ["py"]}')  # JSON, not Python's False
-    assert "assistant sent" not in question(RESTART, NoArguments())
-    assert "assistant sent" not in question(BY_NAME["pick_files"], FilePickerInput())  # defaults are not its words
-
-
-def test_long_arguments_are_cut_short_in_the_question() -> None:
-    text = question(BY_NAME["pick_files"], FilePickerInput(allowed_extensions=["x" * 32] * 64))
-    shown = text.split("its words, not pieces-mcp's):\n")[1]
-    assert len(shown) == ARGUMENTS_LIMIT and shown.endswith("…")
+    assert text.endswith(f'\n\n{HEADING}\ntype: "github"')
+    picker = BY_NAME["pick_files"]
+    chosen = question(picker, effective_call(picker, FilePickerInput(allow_multiple=False, allowed_extensions=["py"])))
+    assert "file picker window will open on your desktop" in chosen
+    assert chosen.endswith('allow_multiple: false\nallowed_extensions: ["py"]')  # JSON, not Python's False
+    assert HEADING not in question(RESTART, EffectiveCall(NoArguments()))
 
 
 class FakeAsker:
@@ -91,7 +86,7 @@ class FakeAsker:
 
 def decide(asker: FakeAsker, **settings: object) -> Verdict:
     guard = Guard(Settings(**settings))  # type: ignore[arg-type]
-    return anyio.run(guard.decide, RESTART, NoArguments(), asker)
+    return anyio.run(guard.decide, RESTART, EffectiveCall(NoArguments()), asker)
 
 
 @pytest.mark.parametrize(
@@ -128,8 +123,8 @@ def test_client_mode_refuses_when_the_client_cannot_ask() -> None:
 
 def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: Path) -> None:
     log = AuditLog(str(tmp_path / "audit.jsonl"))
-    log.record("os_restart", Verdict(Decision.CONFIRMED), "ok", 0.0)
-    log.record("pick_files", Verdict(Decision.DECLINED, "no"), "not run", 0.0)
+    log.record("os_restart", Verdict(Decision.CONFIRMED), "ok", 0.0, {}, "a")
+    log.record("pick_files", Verdict(Decision.DECLINED, "no"), "not run", 0.0, {}, "b")
     lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [(line["tool"], line["decision"]) for line in lines] == [
         ("os_restart", "confirmed"),
@@ -138,13 +133,14 @@ def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: P
     (tmp_path / "gone").mkdir()
     vanished = AuditLog(str(tmp_path / "gone" / "audit.jsonl"))
     (tmp_path / "gone").rmdir()  # removed while the server runs: a warning, not a crash
-    vanished.record("os_restart", Verdict(Decision.DENIED), "x", 0.0)
+    vanished.record("os_restart", Verdict(Decision.DENIED), "x", 0.0, {}, "c")
     assert not (tmp_path / "gone").exists()
 
 
 def test_the_default_toolset_offers_exactly_the_seeds_ten() -> None:
     offered = [endpoint.name for endpoint in policy().visible()]
-    assert {"os"} == DEFAULT_TOOLSETS and len(offered) == 10 and "os_terminate" not in offered
+    seeds = [endpoint.name for endpoint in CATALOG if endpoint.toolset == "os"]
+    assert {"os"} == DEFAULT_TOOLSETS and offered == seeds and "os_terminate" not in offered
     assert policy().describe(BY_NAME["os_terminate"]) == "hidden (toolset process not chosen)"
 
 

@@ -1,0 +1,78 @@
+"""Stopping on SIGINT and SIGTERM the same way on every Python: the work is cancelled, then the process exits.
+
+Left to `asyncio.run`, Ctrl-C differs by version. From 3.11 the Runner cancels the main task and raises
+KeyboardInterrupt; on 3.10 (anyio's backport of the Runner, without `Task.uncancel`) the CancelledError itself
+comes out of `anyio.run`, which printed three chained tracebacks and exited 1. And SIGTERM, the way MCP
+clients stop a server, ended the process at once: a guarded call in flight never got its `cancelled` audit
+line. Here both signals go to anyio's documented signal receiver, which cancels the work; each call in flight
+ends through its own cancellation path (the audit line is written there), and the process exits once they
+have, or after `STOP_GRACE_S`, or at a second signal.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import anyio
+
+T = TypeVar("T")
+
+STOP_GRACE_S = 5.0  # how long cancelled work may take to end (audit lines, closing PiecesOS connections)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The work was stopped by a signal."""
+
+    signal_number: int
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signal_number  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
+
+
+def run_until_stopped(work: Callable[[], Awaitable[T]]) -> T | Stopped:
+    """`anyio.run(work)`, or `Stopped` when SIGINT or SIGTERM cancelled it (never a traceback)."""
+    if sys.platform == "win32":  # no loop signal handlers there: Ctrl-C arrives as KeyboardInterrupt
+        try:
+            return anyio.run(work)
+        except KeyboardInterrupt:
+            return Stopped(signal.SIGINT)
+    try:
+        return anyio.run(_until_stopped, work)
+    except KeyboardInterrupt:  # a Ctrl-C before the receiver was set up or after it was closed
+        return Stopped(signal.SIGINT)
+
+
+async def _until_stopped(work: Callable[[], Awaitable[T]]) -> T | Stopped:
+    received: list[int] = []
+    outcome: list[T] = []
+    async with anyio.create_task_group() as group:
+        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+            work_scope = anyio.CancelScope()
+
+            async def watch() -> None:
+                async for number in signals:
+                    received.append(number)
+                    work_scope.cancel()
+                    break
+                with anyio.move_on_after(STOP_GRACE_S):
+                    async for _ in signals:  # a second signal: the person does not want to wait
+                        break
+                # The cancelled work did not end in time (or the person insisted): the signal's own default
+                # action ends the process now, as if nobody had handled it.
+                sys.stderr.flush()
+                signal.signal(received[0], signal.SIG_DFL)
+                os.kill(os.getpid(), received[0])
+
+            group.start_soon(watch)
+            with work_scope:
+                outcome.append(await work())
+            group.cancel_scope.cancel()  # the work ended (done or cancelled): stop watching
+    return Stopped(received[0]) if received else outcome[0]
