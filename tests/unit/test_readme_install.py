@@ -118,3 +118,9 @@ def test_contributing_lists_every_check_ci_runs_and_the_readmes_test_command() -
         assert line in contributing, line
     command = re.search(r"^TEST_COMMAND='(.*)'$", ci, re.MULTILINE)
     assert command is not None and command.group(1) in contributing
+
+
+def test_contributing_points_at_the_readmes_recipe_for_an_operation() -> None:
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "### Add an operation" in README and 'the README\'s "Add an operation" section' in contributing
+    assert (ROOT / "tests" / "unit" / "test_adding_an_operation.py").exists()
