@@ -70,8 +70,17 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 class PiecesOS:
     """Calls PiecesOS's OS endpoints; remembers where PiecesOS is and which API generation it speaks."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient, *, mention_doctor: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        *,
+        mention_doctor: bool = True,
+        machine: discovery.Machine | None = None,
+    ) -> None:
         self.settings = settings
+        # Where discovery looks; tests give their own home directory and ports.
+        self.machine = machine or discovery.Machine.this()
         # What to do when PiecesOS is not found; `doctor` itself must not send the person to `doctor`.
         self.not_found_hint = NOT_FOUND_HINT.format(DOCTOR_HINT if mention_doctor else "")
         self.http = http
@@ -86,16 +95,17 @@ class PiecesOS:
         if self.settings.base_url:
             return self.settings.base_url
         if self.base_url is None or again:
-            found = await discovery.discover(self.http)
+            found = await discovery.find(self.http, self.machine)
             if found is None:
                 self.base_url = None
                 raise NotRunningError(
-                    f"PiecesOS is not running: nothing answered at the port in {discovery.port_file()}, "
-                    "on ports 39300-39333, 1000 or 5323; " + self.not_found_hint + "."
+                    f"PiecesOS is not running: nothing answered {self.machine.where_looked()}; "
+                    + self.not_found_hint
+                    + "."
                 )
-            if found != self.base_url:
-                logger.info("PiecesOS found at %s", found)
-            self.base_url, self.found_by = found, "discovered"
+            if found.url != self.base_url:
+                logger.info("PiecesOS found at %s (%s)", found.url, found.how)
+            self.base_url, self.found_by = found.url, found.how
         return self.base_url
 
     async def version(self) -> str:

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from pieces_mcp import discovery
 from pieces_mcp.catalog import BY_NAME, Endpoint, Generation, Since
 from pieces_mcp.client import PiecesOS, http_client, probe_generation
 from pieces_mcp.config import Settings
@@ -54,13 +55,24 @@ async def cannot_do_here(settings: Settings) -> list[str]:
     return cannot_do(generation, offered)
 
 
-async def run_doctor(settings: Settings) -> int:
-    def say(label: str, value: str) -> None:
-        print(f"{label:<14} {value}")
+def say(label: str, value: str) -> None:
+    print(f"{label:<14} {value}")
 
+
+def port_files_read(machine: discovery.Machine) -> str:
+    """Each port file discovery reads, newest first, with what it holds."""
+    return "; ".join(f"{path} ({discovery.read_port_file(path)[1]})" for path in machine.port_files())
+
+
+async def run_doctor(settings: Settings, machine: discovery.Machine | None = None) -> int:
     policy = Policy(settings)
+    machine = machine or discovery.Machine.this()
+    if settings.base_url:
+        say("port file", "not read: PIECES_OS_URL / --base-url is set")
+    else:
+        say("port file", port_files_read(machine))
     async with http_client(settings) as http:
-        pieces = PiecesOS(settings, http, mention_doctor=False)
+        pieces = PiecesOS(settings, http, mention_doctor=False, machine=machine)
         try:
             base_url = await pieces.locate()
             say("PiecesOS", f"{display_url(base_url)} ({pieces.found_by})")

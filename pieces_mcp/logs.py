@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from pieces_mcp.redact import mask_text
 
@@ -26,14 +27,23 @@ class _RequestLinesAtDebug(logging.Filter):
         return True
 
 
+def masking_handler(stream: TextIO) -> logging.Handler:
+    """The handler every line goes through: to `stream`, credentials masked (stderr for the program; a file of
+    its own for an in-process test server)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
 def configure_logging(level: str) -> None:
     """stderr at `level`; called once, before the server or a command starts."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
+    logging.basicConfig(level=level, handlers=[masking_handler(sys.stderr)])
     # httpx logs on the logger named "httpx" itself (httpx/_client.py), so a filter there sees each line.
     httpx_logger = logging.getLogger("httpx")
-    httpx_logger.addFilter(_RequestLinesAtDebug())
+    httpx_logger.addFilter(REQUEST_LINES_AT_DEBUG)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # Below DEBUG nothing of httpx's INFO is shown: skip even making the record, once per request.
         httpx_logger.setLevel(logging.WARNING)
+
+
+REQUEST_LINES_AT_DEBUG = _RequestLinesAtDebug()

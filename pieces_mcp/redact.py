@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "[redacted]"
 
 # The credential fields of the vendor's `UserProfile` (pieces-os-client 5.0.1, read off its models; see
-# /work/shared/pieces-os-api/README.md, "Secrets in user profiles"): UserProfile.apiKeys,
+# tools/pieces-os-api/README.md, "Secrets in user profiles"): UserProfile.apiKeys,
 # Auth0UserMetadata.cloud_key and .stripe_customer_id, Auth0OpenAIUserMetadata.api_key and .organization_key
 # (under both auth0 and descope), ExternalProvider.access_token.
 VENDOR_SECRET_FIELDS = ("apiKeys", "api_key", "organization_key", "cloud_key", "stripe_customer_id", "access_token")
@@ -151,7 +151,12 @@ _PREFIXED = re.compile(
 _RUN = re.compile(r"[A-Za-z0-9_\-]{20,}")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{32,}={0,2}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# HTML's own tags only: a placeholder such as `<folder>` in a sentence is text and keeps its words (issue 19).
+_TAG = re.compile(
+    r"(?i)<!doctype[^>]*>|</?(?:html|head|body|title|meta|link|script|style|h[1-6]|p|div|span|pre|code|br|hr|"
+    r"center|a|b|i|em|strong|small|ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th|address|nav|main|header|footer)"
+    r"\b[^>]*>"
+)
 
 
 def _looks_random(token: str) -> bool:

@@ -1,16 +1,16 @@
-"""Fixtures: one simulator process per API generation for the session, reset before each test."""
+"""Fixtures: one simulator process per API generation for the session, reset before each test; no test's
+discovery sees the machine's real port files or ports."""
 
 from __future__ import annotations
 
-import fcntl
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from pieces_mcp.catalog import GENERATIONS
-from tests.support import SimulatorProcess, start_simulator, stop
+from pieces_mcp.discovery import Machine
+from pieces_mcp.install import files as install_files
+from tests.support import SimulatorProcess, refused_ports, start_simulator, stop
 
 
 @pytest.fixture
@@ -18,15 +18,22 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def discovery_ports() -> Iterator[None]:
-    """Exclusive use of PiecesOS's discovery ports (39300-39333, 1000, 5323) while a test binds them."""
-    with open(Path(tempfile.gettempdir()) / "pieces-mcp-tests-discovery-ports.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+@pytest.fixture(scope="session")
+def _test_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machine]:
+    with refused_ports(3) as ports:
+        yield Machine(tmp_path_factory.mktemp("home"), {}, "linux", scan_ports=ports[:2], legacy_ports=ports[2:])
+
+
+@pytest.fixture(autouse=True)
+def _no_real_machine(_test_machine: Machine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code in this process never reads the real port files nor probes the real ports (39300-39399 are shared by
+    every process on the machine): `Machine.this()` is an empty home and ports that refuse, unless a test gives
+    its own `Machine`. Nor does it write into the real ~/.cache: `install`'s lock files go to the test home.
+
+    (The one cache the suite keeps on purpose is the vendor clients' venvs, ~/.cache/pieces-mcp-tests: see
+    tests/contract/test_vendor_generations.py.)"""
+    monkeypatch.setattr(Machine, "this", staticmethod(lambda: _test_machine))
+    monkeypatch.setattr(install_files, "_lock_dir", lambda: _test_machine.home / "locks")
 
 
 @pytest.fixture(scope="session")

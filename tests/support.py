@@ -1,8 +1,10 @@
-"""Test support: a real simulator process on loopback and a real `pieces-mcp serve` over stdio."""
+"""Test support: the MCP server in memory (`serve`) or as a real `pieces-mcp serve` over stdio (`serve_process`),
+a real simulator process on loopback, and ports a test's discovery scans instead of the machine's."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import socket
@@ -11,15 +13,22 @@ import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from unittest.mock import patch
 
 import httpx
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult, TextContent
+
+from pieces_mcp.cli import build_parser
+from pieces_mcp.config import load
+from pieces_mcp.discovery import Machine
+from pieces_mcp.logs import REQUEST_LINES_AT_DEBUG, masking_handler
+from pieces_mcp.mcp_adapter import build_server
 
 SERVER_COMMAND = [sys.executable, "-m", "pieces_mcp"]
 # The first request of an MCP session over Streamable HTTP, and the headers it must carry.
@@ -53,6 +62,14 @@ class SimulatorProcess:
 
     def state(self, **changes: Any) -> None:
         self.control("state", changes)
+
+    def hold_clock(self) -> None:
+        """Stop the simulator's time (pieces_mcp/simulator/clock.py): downloads, pickers and delays wait."""
+        self.control("clock", {"hold": True})
+
+    def advance(self, ms: int) -> None:
+        """Move the simulator's time on by `ms` milliseconds."""
+        self.control("clock", {"advance_ms": ms})
 
     def fault(self, path: str, **spec: Any) -> None:
         self.control("faults", {"path": path, **spec})
@@ -116,13 +133,69 @@ async def serve(
     *,
     mode: str = "legacy",
     args: tuple[str, ...] = (),
+    machine: Machine | None = None,
+    **kwargs: Any,
+) -> AsyncIterator[Served]:
+    """The MCP server in this process, through the SDK's in-memory `Client(server)`: what the MCP layer is tested
+    through wherever the process itself is not the subject (`serve_process` is the real `pieces-mcp serve`).
+
+    The settings come the way `serve` reads them: `args` as its flags, `kwargs`' PIECES_* as its environment;
+    the other `kwargs` are `Client` options (elicitation_callback, ...). What the server logs, at its
+    `--log-level`, through the program's own masking handler, is `Served.stderr()`. With no `base_url` the
+    server discovers on `machine`: by default a home of its own and ports that refuse, never the real ones.
+    """
+    settings = {key: str(value) for key, value in kwargs.items() if key.startswith("PIECES_")}
+    client_options = {key: value for key, value in kwargs.items() if not key.startswith("PIECES_")}
+    loaded = load(build_parser().parse_args(["serve", *args]), environ=server_env(base_url, **settings))
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        # As for the child: no display (no test may open a dialog on a developer's screen), no PIECES_* of ours.
+        stack.enter_context(patch.dict(os.environ, clear=True, values=server_env(None)))
+        if base_url is None:
+            if machine is None:
+                ports = stack.enter_context(refused_ports(3))
+                machine = Machine(Path(folder), {}, "linux", scan_ports=ports[:2], legacy_ports=ports[2:])
+            stack.enter_context(patch.object(Machine, "this", staticmethod(lambda: machine)))
+        stderr_path = Path(folder) / "stderr.log"
+        errlog = stack.enter_context(stderr_path.open("w", encoding="utf-8"))
+        stack.enter_context(server_logging(loaded.log_level, errlog))
+        async with Client(build_server(loaded), mode=mode, **client_options) as client:
+            yield Served(client, stderr_path)
+
+
+@contextmanager
+def server_logging(level: str, stream: IO[str]) -> Iterator[None]:
+    """The server's logging (pieces_mcp.logs) into `stream` while the block runs, as its stderr would show it."""
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    saved = root.level, httpx_logger.level
+    handler = masking_handler(stream)
+    root.addHandler(handler)
+    root.setLevel(level)
+    httpx_logger.addFilter(REQUEST_LINES_AT_DEBUG)
+    httpx_logger.setLevel(logging.NOTSET if root.getEffectiveLevel() <= logging.DEBUG else logging.WARNING)
+    try:
+        yield
+    finally:
+        handler.flush()
+        root.removeHandler(handler)
+        httpx_logger.removeFilter(REQUEST_LINES_AT_DEBUG)
+        root.setLevel(saved[0])
+        httpx_logger.setLevel(saved[1])
+
+
+@asynccontextmanager
+async def serve_process(
+    base_url: str | None,
+    *,
+    mode: str = "legacy",
+    args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> AsyncIterator[Served]:
-    """The real `pieces-mcp serve` process over stdio, with its stderr kept for inspection.
+    """The real `pieces-mcp serve` process over stdio, with its stderr kept for inspection: for tests whose
+    subject is the process (stdio, signals, the desktop dialog's child, the environment it starts with).
 
     `kwargs`: PIECES_* settings (as environment variables) and `Client` options (elicitation_callback, ...);
-    `env`: other environment variables for the server (DISPLAY, ...).
+    `env`: other environment variables for the server (DISPLAY, HOME, ...).
     """
     settings = {key: str(value) for key, value in kwargs.items() if key.startswith("PIECES_")} | (env or {})
     client_options = {key: value for key, value in kwargs.items() if not key.startswith("PIECES_")}
@@ -226,6 +299,34 @@ class RawServer:
 
 
 @contextmanager
+def refused_ports(count: int) -> Iterator[list[int]]:
+    """`count` loopback ports, bound and never listening while the block runs: a connection is refused, and no
+    other process on the machine can take them (what a test's discovery scans instead of the real range)."""
+    held = [socket.socket() for _ in range(count)]
+    try:
+        for sock in held:
+            sock.bind(("127.0.0.1", 0))
+        yield [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` loopback ports that were free a moment ago, for a simulator a test starts on one later.
+
+    Each comes from binding port 0: on Linux an odd port (since 4.6 connect() takes even ones), so no outgoing
+    connection takes it in the meantime."""
+    held = [socket.socket() for _ in range(count)]
+    for sock in held:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in held]
+    for sock in held:
+        sock.close()
+    return ports
+
+
+@contextmanager
 def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str]:
     """A loopback HTTP server answering every request with `status` and its own `reason` phrase.
 
@@ -256,5 +357,8 @@ def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
+        # close() alone does not wake a thread blocked in accept(); shutdown() does (on Linux: EINVAL there).
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)

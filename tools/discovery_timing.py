@@ -4,30 +4,31 @@ by its port file.
     python tools/discovery_timing.py [--runs 20]
 
 Prints the median and the slowest of the runs for each case (the README quotes them). HOME points at a
-temporary directory throughout, so a real PiecesOS port file on this machine does not count.
+temporary directory throughout (an injected `Machine`), so a real PiecesOS port file on this machine does not
+count; the ports are the real ones, since their cost is what is measured.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import anyio
 import httpx
 
-from pieces_mcp.discovery import PORT_RANGE, discover, port_file
+from pieces_mcp.discovery import SCAN_PORTS, Machine, discover
 from pieces_mcp.simulator import start_in_thread
 
 
-async def time_discovery(runs: int) -> list[float]:
+async def time_discovery(runs: int, machine: Machine) -> list[float]:
     timings = []
     async with httpx.AsyncClient() as http:
         for _ in range(runs):
             started = time.perf_counter()
-            await discover(http)
+            await discover(http, machine)
             timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -43,14 +44,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as home:
-        os.environ["HOME"] = os.environ["USERPROFILE"] = home
-        report("nothing running", anyio.run(time_discovery, runs))
-        with start_in_thread(port=PORT_RANGE[-1]):
-            report(f"PiecesOS on the last port ({PORT_RANGE[-1]})", anyio.run(time_discovery, runs))
+        machine = Machine(Path(home))
+        report("nothing running", anyio.run(time_discovery, runs, machine))
+        with start_in_thread(port=SCAN_PORTS[-1]):
+            report(f"PiecesOS on the last port ({SCAN_PORTS[-1]})", anyio.run(time_discovery, runs, machine))
         with start_in_thread(port=0) as announced:
-            port_file().parent.mkdir(parents=True)
-            port_file().write_text(str(announced.port))
-            report("PiecesOS announced by its port file", anyio.run(time_discovery, runs))
+            port_file = machine.port_files()[0]
+            port_file.parent.mkdir(parents=True)
+            port_file.write_text(str(announced.port))
+            report("PiecesOS announced by its port file", anyio.run(time_discovery, runs, machine))
 
 
 if __name__ == "__main__":

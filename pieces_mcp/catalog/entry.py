@@ -80,6 +80,33 @@ def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model
     return model if isinstance(model, type) else model.resolve(kind)
 
 
+# In an example's arguments, the folder the simulator serves files from (`POST /_simulator/files`): a test fills
+# it in with a folder of its own; docs show it as it is.
+EXAMPLE_FILES = "{files}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call a model might make, for tests and docs, and what its answer must keep to.
+
+    Every entry's examples are called by the tests against the simulator (tests/unit/test_catalog_examples.py),
+    through the MCP server, and each must then keep its entry's invariants: the arguments fit the tool's strict
+    schema; the call reaches PiecesOS at the entry's own path and nowhere else; the answer fits the tool's output
+    schema and has `answer_has`; a guarded call that is refused never reaches PiecesOS.
+    """
+
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    # Keys the structured answer always has (with the simulator's default state: someone signed in).
+    answer_has: tuple[str, ...] = ()
+
+    def filled(self, files: str) -> dict[str, Any]:
+        """The arguments, with `EXAMPLE_FILES` replaced by the folder `files`."""
+        return {
+            key: value.replace(EXAMPLE_FILES, files) if isinstance(value, str) else value
+            for key, value in self.arguments.items()
+        }
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -112,6 +139,8 @@ class Endpoint:
     since: Since = FROM_SEED
     # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
     changes: tuple[str, ...] = ()
+    # At least one; the first is what tests call the tool with (see `Example`).
+    examples: tuple[Example, ...] = ()
 
     @property
     def input_model(self) -> type[ToolInput]:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    EXAMPLE_FILES,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import FROM_V10
 
 FILES_MODELS = Models("pieces_mcp.models.files")
@@ -30,6 +40,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "verified", "file")),),
     ),
     Endpoint(
         name="os_filesystem_file_open",
@@ -48,6 +59,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         consequence="A file manager window will open on your desktop at the path below.",
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_browser_url_open",
@@ -67,6 +79,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         open_world=True,
         consequence="Your web browser will open the address below.",
+        examples=(Example({"url": "https://docs.pieces.app/"}, answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_filesystem_file_read_streamed",
@@ -91,5 +104,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "The contents of the file named below (up to "
             f"{READ_LIMIT_BYTES // 1000} KB) will be handed to your AI assistant and its provider."
         ),
+        examples=(Example({"path": f"{EXAMPLE_FILES}/note.md"}, answer_has=("path", "text", "truncated")),),
     ),
 )

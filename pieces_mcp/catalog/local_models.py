@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 from pieces_mcp.catalog.generations import Since
 
 LOCAL_MODELS = Models("pieces_mcp.models.local_models")
@@ -36,5 +36,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will download (if missing) and load small AI models on this computer: this uses network, "
             "disk space and memory."
         ),
+        examples=(Example(answer_has=("accepted",)),),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 
 OS_MODELS = Models("pieces_mcp.models.os_tools")
 
@@ -26,6 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("name", "version", "hardware")),),
     ),
     Endpoint(
         name="os_permissions",
@@ -43,6 +44,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_update_check",
@@ -74,6 +76,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         # and says what it does: not annotated read-only, asked of nobody (it installs nothing; os_restart,
         # guarded, installs), offered in read-only mode for the same reason.
         side_effect="may start downloading a PiecesOS update it finds (installs nothing)",
+        examples=(Example(answer_has=("status",)),),
     ),
     Endpoint(
         name="os_permissions_request",
@@ -94,6 +97,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="Your operating system will show a permission prompt for PiecesOS on your desktop.",
         changes=("os_permissions",),
+        examples=(Example({"vision": True}, answer_has=("processing",)),),
     ),
     Endpoint(
         name="os_restart",
@@ -116,6 +120,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "it is doing now is interrupted."
         ),
         changes=("os_device_information", "os_update_check"),
+        examples=(Example(answer_has=("restarted", "back_online", "downtime_ms")),),
     ),
     Endpoint(
         name="pick_files",
@@ -134,6 +139,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.INTERACTIVE,
         consequence=(
             "A file picker window will open on your desktop; the files you choose are shared with the assistant."
+        ),
+        examples=(
+            Example({"allow_multiple": True, "allowed_extensions": ["md"]}, answer_has=("paths", "total", "truncated")),
         ),
     ),
     Endpoint(
@@ -157,6 +165,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         consequence=(
             "A folder picker window will open on your desktop; the folders you choose are shared with the assistant."
         ),
+        examples=(Example(answer_has=("paths", "total", "truncated")),),
     ),
     Endpoint(
         name="sign_into_os",
@@ -175,6 +184,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         open_world=True,
         consequence="A browser window will open so you can sign in to your Pieces account.",
         changes=("user_snapshot",),
+        examples=(Example(answer_has=("id", "email")),),
     ),
     Endpoint(
         name="sign_out_of_os",
@@ -195,6 +205,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="You will be signed out of your Pieces account; cloud features stop until you sign in again.",
         changes=("user_snapshot",),
+        examples=(Example(),),
     ),
     Endpoint(
         name="link_provider",
@@ -215,5 +226,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         open_world=True,
         consequence="Your Pieces account will be linked to the identity provider you are about to authorise.",
         changes=("user_snapshot",),
+        examples=(Example({"type": "gitlab"}, answer_has=("user",)),),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 from pieces_mcp.catalog.generations import FROM_V10
 
 PROCESS_MODELS = Models("pieces_mcp.models.process")
@@ -32,6 +32,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
             "is doing now is stopped."
         ),
+        examples=(Example(answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_memory_optimize",
@@ -50,6 +51,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS will free memory it is not using now; it may be slower for a moment afterwards.",
+        examples=(Example(answer_has=("accepted",)),),
     ),
     Endpoint(
         name="os_applet_launch",
@@ -69,6 +71,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop).",
+        examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
         name="os_applet_restart",
@@ -88,6 +91,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         destructive=True,
         consequence="The Pieces applet named below will be shut down and started again; its open window closes.",
+        examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
         name="os_applet_terminate",
@@ -105,5 +109,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         destructive=True,
         idempotent=True,
         consequence="The Pieces applet named below will be shut down; its open window closes.",
+        examples=(Example({"type": "COPILOT"}, answer_has=("accepted",)),),
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Models, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
 from pieces_mcp.catalog.generations import FROM_V10
 
 SETTINGS_MODELS = Models("pieces_mcp.models.settings")
@@ -27,6 +27,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("autoboot",)),),
     ),
     Endpoint(
         name="os_settings_update",
@@ -47,5 +48,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         idempotent=True,
         consequence="PiecesOS's settings will change as shown below (autoboot: start PiecesOS when you log in).",
         changes=("os_settings_snapshot",),
+        examples=(Example({"autoboot": True}, answer_has=("autoboot",)),),
     ),
 )

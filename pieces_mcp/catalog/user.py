@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, Endpoint, Risk, Wait
+from pieces_mcp.catalog.entry import BASE_MODELS, Endpoint, Example, Risk, Wait
 
 TOOLSET = "user"
 ABOUT = "who is signed in to Pieces (identity fields only)"
@@ -25,5 +25,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         toolset=TOOLSET,
         wait=Wait.ORDINARY,
         idempotent=True,
+        examples=(Example(answer_has=("user",)),),
     ),
 )

@@ -161,7 +161,7 @@ class _FaultsAndCallLog:
         fault = self.sim.take_fault(path)
         if fault is not None:
             if fault.delay_ms:
-                await asyncio.sleep(fault.delay_ms / 1000)
+                await self.sim.clock.sleep(fault.delay_ms / 1000)
             if fault.drop:
                 await drop_connection(send, f"simulated dropped connection on {path}")
             if fault.answers:

@@ -8,6 +8,8 @@
 | `POST /_simulator/state`     | merge a partial state (see `StatePatch`); 400 on an unknown key   |
 | `GET  /_simulator/faults`    | the faults still waiting, with how many uses remain               |
 | `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
+| `GET  /_simulator/clock`     | `{"held": bool, "sleeping": N}`: N delays now waiting on it       |
+| `POST /_simulator/clock`     | `{"hold": bool, "advance_ms": N}`: hold, move or release its time |
 | `POST /_simulator/launch`    | PiecesOS starts again after `os_terminate`                        |
 | `POST /_simulator/files`     | `{"root": "/dir" or null}`: where file reads are served from      |
 | `POST /_simulator/migration` | merge `status`, `overallProgressPercentage`, `activeMigrations`   |
@@ -29,6 +31,7 @@ from starlette.routing import Route
 
 from pieces_mcp.simulator.state import (
     MIGRATION_STATUSES,
+    ClockPatch,
     ControlError,
     FaultSpec,
     Simulator,
@@ -53,7 +56,7 @@ def _rejected(error: ControlError) -> Response:
 
 def control_routes(sim: Simulator) -> list[Route]:
     """Every `/_simulator/` route: one state, one API."""
-    return [*_state_routes(sim), *_fault_routes(sim), *_lifecycle_routes(sim)]
+    return [*_state_routes(sim), *_fault_routes(sim), *_clock_routes(sim), *_lifecycle_routes(sim)]
 
 
 def _state_routes(sim: Simulator) -> list[Route]:
@@ -97,6 +100,34 @@ def _fault_routes(sim: Simulator) -> list[Route]:
     return [
         Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}faults", add_fault, methods=["POST"]),
+    ]
+
+
+def _clock_routes(sim: Simulator) -> list[Route]:
+    """The simulator's time (pieces_mcp/simulator/clock.py): held, moved on, or let run."""
+
+    def clock_state() -> Response:
+        return JSONResponse({"held": sim.clock.held, "sleeping": sim.clock.sleeping})
+
+    async def get_clock(request: Request) -> Response:
+        return clock_state()
+
+    async def set_clock(request: Request) -> Response:
+        try:
+            patch = parse_control(ClockPatch, await _payload(request))
+        except ControlError as error:
+            return _rejected(error)
+        if patch.hold is True:
+            sim.clock.hold()
+        if patch.advance_ms:
+            sim.clock.advance(patch.advance_ms / 1000)
+        if patch.hold is False:
+            sim.clock.release()
+        return clock_state()
+
+    return [
+        Route(f"{CONTROL_PREFIX}clock", get_clock, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}clock", set_clock, methods=["POST"]),
     ]
 
 

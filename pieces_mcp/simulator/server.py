@@ -108,7 +108,7 @@ class _Runner:
                     announced = True
                 if not await self._until_restart(task):
                     return  # uvicorn stopped on a signal (the CLI, in the main thread): so do we
-                await asyncio.sleep(self.sim.state.restart_downtime_ms / 1000)
+                await self.sim.clock.sleep(self.sim.state.restart_downtime_ms / 1000)
                 sock.close()  # uvicorn closed it already; closing twice is harmless
                 sock = await self._rebind()
                 self.port = sock.getsockname()[1]

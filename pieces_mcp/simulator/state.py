@@ -10,7 +10,6 @@ import asyncio
 import codecs
 import json
 import os
-import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pieces_mcp.catalog import WIRE, Generation
 from pieces_mcp.models.os_tools import MigrationStatusValue, UpdatingStatusValue
 from pieces_mcp.simulator import profiles
+from pieces_mcp.simulator.clock import Clock
 
 # A port number meaning "the generation's real PiecesOS ports, the first one free" (`WireGeneration.real_ports`).
 REAL_PORTS = -1
@@ -64,8 +64,8 @@ class SimState:
     profile_created: datetime = field(default_factory=lambda: datetime(2023, 9, 26, 14, 3, tzinfo=timezone.utc))
     profile_updated: datetime = field(default_factory=_now)
     update_checked: datetime = field(default_factory=_now)
-    # time.monotonic() when the download began; None when nothing is downloading.
-    download_started: float | None = None
+    # `clock.now_ns()` when the download began; None when nothing is downloading.
+    download_started: int | None = None
     restarts: int = 0
     # The version PiecesOS reports; an installed update raises it. Set per generation by `Simulator`.
     version: str = profiles.SIMULATOR_VERSION
@@ -80,6 +80,8 @@ class SimState:
     migration: dict[str, Any] = field(default_factory=_idle_migration)
     nano_models_prepared: bool = False
     memory_optimizations: int = 0
+    # The simulator's time (a test can hold it): downloads progress on it.
+    clock: Clock = field(default_factory=Clock)
 
     def permissions(self) -> dict[str, Any]:
         """`OSPermissions`."""
@@ -94,8 +96,8 @@ class SimState:
         if self.update_status != "DOWNLOADING":
             return None
         if self.download_started is None:  # scripted straight to DOWNLOADING: the download starts now
-            self.download_started = time.monotonic()
-        elapsed_ms = (time.monotonic() - self.download_started) * 1000
+            self.download_started = self.clock.now_ns()
+        elapsed_ms = (self.clock.now_ns() - self.download_started) / 1e6
         if elapsed_ms >= self.update_download_ms:
             self.update_status, self.download_started = "READY_TO_RESTART", None
             return None
@@ -111,7 +113,7 @@ class SimState:
         progress = self.download_progress()
         answer: dict[str, Any] = {"status": self.update_status}
         if self.update_status == "AVAILABLE":
-            self.update_status, self.download_started = "DOWNLOADING", time.monotonic()
+            self.update_status, self.download_started = "DOWNLOADING", self.clock.now_ns()
         if WIRE[generation].update_has_progress:
             # PiecesOS only reports progress while it downloads.
             answer["percentage"] = None if progress is None else min(99, int(progress * 100))
@@ -223,6 +225,13 @@ class StatePatch(_Strict):
     permissions: PermissionsPatch | None = None
 
 
+class ClockPatch(_Strict):
+    """Body of `POST /_simulator/clock`: `hold` stops time (false lets it run again), `advance_ms` moves it on."""
+
+    hold: bool | None = None
+    advance_ms: int = Field(default=0, ge=0, le=86_400_000)
+
+
 class FaultSpec(_Strict):
     """Body of `POST /_simulator/faults`: how the next `times` requests to `path` are answered.
 
@@ -318,7 +327,7 @@ def _validation_message(error: ValidationError, allowed: list[str]) -> str:
     return "; ".join(problems)
 
 
-_Control = TypeVar("_Control", StatePatch, FaultSpec)
+_Control = TypeVar("_Control", StatePatch, FaultSpec, ClockPatch)
 
 
 def parse_control(model: type[_Control], payload: Any) -> _Control:
@@ -336,6 +345,7 @@ class Simulator:
 
     def __init__(self, api: Generation) -> None:
         self.api = api
+        self.clock = Clock()
         self.state = self._fresh_state()
         # What `/.well-known/health` answers after "OK": one id per simulated PiecesOS.
         self.instance_id = str(uuid.uuid4())
@@ -350,9 +360,10 @@ class Simulator:
         self.hub = Hub()
 
     def _fresh_state(self) -> SimState:
-        return SimState(version=profiles.SIMULATED_VERSIONS[self.api])
+        return SimState(version=profiles.SIMULATED_VERSIONS[self.api], clock=self.clock)
 
     def reset(self) -> None:
+        self.clock.release()
         self.state = self._fresh_state()
         self.calls.clear()
         self._faults.clear()

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pieces_mcp.catalog import GENERATIONS, Generation
+from pieces_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, GENERATIONS, Generation
 from pieces_mcp.simulator import RunningSimulator, start_in_thread
 
 pytestmark = pytest.mark.timeout(900)
@@ -107,4 +107,7 @@ def test_the_generations_vendor_client_parses_all_ten_endpoints(
     assert summary["link_signed_out"] == 401
     assert summary["restart"] is None
     calls = httpx.get(f"{simulator.url}/_simulator/calls", timeout=10).json()
-    assert len({call["path"] for call in calls}) == 10  # all ten endpoints, on the generation's own paths
+    # Every endpoint of the seed's ten, on the generation's own paths.
+    assert {call["path"] for call in calls} == {
+        endpoint.path_for(generation) for endpoint in CATALOG if endpoint.toolset in DEFAULT_TOOLSETS
+    }

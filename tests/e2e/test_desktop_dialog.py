@@ -20,7 +20,7 @@ import pytest
 from mcp.client.context import ClientRequestContext
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
-from tests.support import Served, SimulatorProcess, serve, structured, text_of
+from tests.support import Served, SimulatorProcess, serve_process, structured, text_of
 from tools.dialog_latency import virtual_display
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
@@ -105,7 +105,7 @@ async def test_allow_in_the_desktop_dialog_runs_the_call(
     simulator: SimulatorProcess, screen: Screen, mode: str, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve(simulator.url, mode=mode, env=screen.env, PIECES_MCP_AUDIT_LOG=audit) as served:
+    async with serve_process(simulator.url, mode=mode, env=screen.env, PIECES_MCP_AUDIT_LOG=audit) as served:
         # The dialog opens with "Don't allow" focused: the person tabs to "Allow" and presses Return.
         result = await call_and_answer(served, screen, ("Tab", "Return"))
     assert structured(result)["restarted"] is True
@@ -127,7 +127,7 @@ async def test_anything_but_allow_in_the_dialog_does_not_reach_piecesos(
     simulator: SimulatorProcess, screen: Screen, keys: tuple[str, ...], said: str, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve(simulator.url, env=screen.env, PIECES_MCP_AUDIT_LOG=audit) as served:
+    async with serve_process(simulator.url, env=screen.env, PIECES_MCP_AUDIT_LOG=audit) as served:
         result = await call_and_answer(served, screen, keys, "pick_files", {"allowed_extensions": ["py"]})
     assert result.is_error and said in text_of(result) and "do not retry" in text_of(result)
     assert simulator.os_calls("/os/filesystem/files/pick") == []
@@ -137,7 +137,7 @@ async def test_anything_but_allow_in_the_dialog_does_not_reach_piecesos(
 
 async def test_a_destroyed_dialog_window_is_not_an_allow(simulator: SimulatorProcess, screen: Screen) -> None:
     # zenity exits 0 when its window is destroyed without an answer: only the "Allow" it prints allows.
-    async with serve(simulator.url, env=screen.env) as served:
+    async with serve_process(simulator.url, env=screen.env) as served:
         results: list[CallToolResult] = []
 
         async def call() -> None:
@@ -153,7 +153,7 @@ async def test_a_destroyed_dialog_window_is_not_an_allow(simulator: SimulatorPro
 async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_dialog(
     simulator: SimulatorProcess, screen: Screen
 ) -> None:
-    async with serve(simulator.url, env=screen.env, PIECES_MCP_INTERACTIVE_TIMEOUT="2") as served:
+    async with serve_process(simulator.url, env=screen.env, PIECES_MCP_INTERACTIVE_TIMEOUT="2") as served:
         started = time.monotonic()
         result = await call_and_answer(served, screen, ())
         elapsed = time.monotonic() - started
@@ -164,7 +164,7 @@ async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_d
 
 
 async def test_calls_made_together_are_asked_one_after_the_other(simulator: SimulatorProcess, screen: Screen) -> None:
-    async with serve(simulator.url, env=screen.env) as served:
+    async with serve_process(simulator.url, env=screen.env) as served:
         results: dict[str, CallToolResult] = {}
         first_answered = anyio.Event()
 
@@ -197,7 +197,7 @@ async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProce
         messages.append(message or "")
         progressed.set()
 
-    async with serve(simulator.url, env=screen.env) as served:
+    async with serve_process(simulator.url, env=screen.env) as served:
         results: list[CallToolResult] = []
 
         async def call() -> None:
@@ -214,7 +214,7 @@ async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProce
 
 
 async def test_cancelling_the_call_kills_the_dialog(simulator: SimulatorProcess, screen: Screen) -> None:
-    async with serve(simulator.url, env=screen.env) as served:
+    async with serve_process(simulator.url, env=screen.env) as served:
         pid = 0
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as group:
@@ -237,7 +237,7 @@ async def test_confirm_desktop_asks_on_the_desktop_even_when_the_client_can_ask(
         asked_in_client.append(params.message)
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with serve(
+    async with serve_process(
         simulator.url, env=screen.env, elicitation_callback=client_answer, PIECES_MCP_CONFIRM="desktop"
     ) as served:
         result = await call_and_answer(served, screen, ("Return",))
@@ -249,7 +249,9 @@ async def test_confirm_client_with_a_client_that_cannot_ask_refuses_without_a_di
     simulator: SimulatorProcess, screen: Screen, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve(simulator.url, env=screen.env, PIECES_MCP_CONFIRM="client", PIECES_MCP_AUDIT_LOG=audit) as served:
+    async with serve_process(
+        simulator.url, env=screen.env, PIECES_MCP_CONFIRM="client", PIECES_MCP_AUDIT_LOG=audit
+    ) as served:
         with anyio.fail_after(10):
             result = await served.client.call_tool("os_restart", {})
         shown = await screen.dialogs()
@@ -262,7 +264,7 @@ async def test_a_server_without_a_display_refuses_with_the_instructions(
     simulator: SimulatorProcess, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve(simulator.url, PIECES_MCP_AUDIT_LOG=audit) as served:  # serve() drops DISPLAY
+    async with serve_process(simulator.url, PIECES_MCP_AUDIT_LOG=audit) as served:  # serve() drops DISPLAY
         with anyio.fail_after(10):
             result = await served.client.call_tool("os_restart", {})
     text = text_of(result)

@@ -100,10 +100,3 @@ def test_doctor_does_not_tell_the_person_to_run_doctor_with_a_configured_url() -
     done = run("doctor", base_url=closed.url)
     assert done.returncode == 1 and "not running" in done.stderr
     assert "doctor" not in done.stderr
-
-
-@pytest.mark.usefixtures("discovery_ports")
-def test_doctor_does_not_tell_the_person_to_run_doctor_when_nothing_is_found() -> None:
-    done = run("doctor")
-    assert done.returncode == 1 and "39300-39333" in done.stderr
-    assert "doctor" not in done.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pieces_mcp.catalog import CATALOG, DEFAULT_TOOLSETS
 from tests.support import SERVER_COMMAND, SimulatorProcess, server_env
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,7 +44,8 @@ def inspect(simulator: SimulatorProcess, *args: str, **settings: str) -> subproc
 def test_tool_schemas_pass_the_inspectors_strict_portability_check(simulator: SimulatorProcess) -> None:
     done = inspect(simulator, "--strict", "--method", "tools/list", PIECES_OS_URL=simulator.url)
     assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)["tools"]) == 10
+    listed = [tool["name"] for tool in json.loads(done.stdout)["tools"]]
+    assert listed == [endpoint.name for endpoint in CATALOG if endpoint.toolset in DEFAULT_TOOLSETS]
 
 
 @pytest.mark.parametrize("tool", ["os_device_information", "os_permissions", "os_update_check", "pick_files"])

@@ -1,4 +1,4 @@
-"""End to end: the real `pieces-mcp serve` over stdio, a real simulator over loopback HTTP."""
+"""End to end: the MCP server through the SDK's in-memory client, a real simulator over loopback HTTP."""
 
 from __future__ import annotations
 
@@ -10,33 +10,18 @@ from pieces_os_client.models.os_device_information_returnable import OSDeviceInf
 from pieces_os_client.models.os_permissions import OSPermissions
 from pieces_os_client.models.os_server_update_status import OSServerUpdateStatus
 
-from pieces_mcp import discovery
 from pieces_mcp.catalog import CATALOG as EVERY_TOOL
+from pieces_mcp.discovery import Machine
 from pieces_mcp.simulator import SECRET_MARKERS
-from tests.support import SimulatorProcess, serve, structured, text_of
+from tests.support import SimulatorProcess, refused_ports, serve, structured, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 ALLOW_ALL = {"PIECES_MCP_CONFIRM": "allow"}
 # The seed's ten, the default toolset; the others are exercised in test_full_api.py.
 CATALOG = [endpoint for endpoint in EVERY_TOOL if endpoint.toolset == "os"]
-# Arguments for each tool in a complete run; keys are the tool names of the catalog.
-ARGUMENTS: dict[str, dict[str, Any]] = {
-    "os_device_information": {},
-    "os_permissions": {},
-    "os_update_check": {},
-    "os_permissions_request": {"vision": True},
-    "pick_files": {"allow_multiple": True, "allowed_extensions": ["py"]},
-    "pick_folders": {},
-    "sign_into_os": {},
-    "link_provider": {"type": "gitlab"},
-    "sign_out_of_os": {},
-    "os_restart": {},
-}
-
-
-def test_every_catalog_entry_is_exercised() -> None:
-    assert sorted(ARGUMENTS) == sorted(endpoint.name for endpoint in CATALOG)
+# Arguments for each tool in a complete run: its catalog entry's first example.
+ARGUMENTS: dict[str, dict[str, Any]] = {endpoint.name: endpoint.examples[0].filled("/tmp") for endpoint in CATALOG}
 
 
 async def test_tools_list_has_schemas_titles_and_annotations(simulator: SimulatorProcess) -> None:
@@ -72,6 +57,7 @@ async def test_every_tool_answers_in_every_api_generation(any_simulator: Simulat
     async with serve(any_simulator.url, mode=mode, **ALLOW_ALL) as served:
         for name, arguments in ARGUMENTS.items():
             results[name] = structured(await served.client.call_tool(name, arguments))
+            any_simulator.state(signed_in=True)  # whatever the tool did (sign_out_of_os), the next finds a user
 
     assert results["os_device_information"]["name"]
     # One normalised shape whichever generation answered: CPUs, GPUs and RAM are always there.
@@ -91,7 +77,8 @@ async def test_every_tool_answers_in_every_api_generation(any_simulator: Simulat
     # What reached PiecesOS used its API names and the generation's own paths.
     picks = [call for call in any_simulator.calls() if call["path"].endswith("files/pick")]
     seed = picks[-1]["path"] == "/os/files/pick"
-    assert picks[-1]["body"] == {"allowedExtensions": ["py"], **({} if seed else {"allowMultiple": True})}
+    extensions = ARGUMENTS["pick_files"]["allowed_extensions"]
+    assert picks[-1]["body"] == {"allowedExtensions": extensions, **({} if seed else {"allowMultiple": True})}
     for secret in SECRET_MARKERS:
         assert secret not in repr(results)
 
@@ -120,14 +107,16 @@ async def test_a_bad_argument_is_a_plain_sentence(simulator: SimulatorProcess) -
 
 
 async def test_serve_finds_a_piecesos_announced_only_by_its_port_file(
-    simulator: SimulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    simulator: SimulatorProcess, tmp_path: Path
 ) -> None:
-    # The session simulator listens on a free port outside 39300-39333: only the port file can point at it.
-    monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits it: its Path.home() is tmp_path
-    port_file = discovery.port_file()
-    port_file.parent.mkdir(parents=True)
-    port_file.write_text(simulator.url.rsplit(":", 1)[1])
-    async with serve(None) as served:
-        found = await served.client.call_tool("os_device_information", {})
+    # The session simulator listens on a port the machine's discovery does not scan: only the port file can
+    # point at it (the newest documented place on Linux, under XDG_DATA_HOME).
+    with refused_ports(2) as ports:
+        machine = Machine(tmp_path, {"XDG_DATA_HOME": str(tmp_path / "data")}, "linux", ports[:1], ports[1:])
+        port_file = machine.port_files()[0]
+        port_file.parent.mkdir(parents=True)
+        port_file.write_text(simulator.url.rsplit(":", 1)[1])
+        async with serve(None, machine=machine) as served:
+            found = await served.client.call_tool("os_device_information", {})
     assert not found.is_error, text_of(found)
     assert simulator.os_calls("/os/device/information")

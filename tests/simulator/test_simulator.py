@@ -31,12 +31,6 @@ from pieces_mcp.simulator.fault_answers import ConnectionDroppedError
 
 pytestmark = pytest.mark.timeout(30)
 
-REQUEST_BODIES: dict[str, Any] = {
-    "os_permissions_request": {"processing": {"vision": True}},
-    "os_update_check": {},
-    "pick_files": {"allowMultiple": True, "allowedExtensions": ["md"]},
-    "link_provider": {"type": "github"},
-}
 MOVED = [endpoint for endpoint in CATALOG if endpoint.moved_between_generations]
 
 
@@ -68,7 +62,10 @@ def call(
 ) -> httpx.Response:
     """Call one catalog endpoint the way a client would; `body=...` replaces the usual request body."""
     endpoint = BY_NAME[name]
-    json_body = body.get("body", endpoint.input_model.body_for_generation(REQUEST_BODIES.get(name), generation))
+    if "body" not in body:  # the body the server sends for the entry's first example
+        arguments = endpoint.input_model.model_validate(endpoint.examples[0].filled("/tmp"))
+        body["body"] = endpoint.input_model.body_for_generation(arguments.body(), generation)
+    json_body = body["body"]
     return http.request(endpoint.method, base + endpoint.path_for(generation), json=json_body)
 
 
@@ -183,14 +180,40 @@ def test_older_generations_have_no_microsoft_store_status(
     assert response.status_code == 400 and generation in response.json()["error"]
 
 
+def hold_clock(http: httpx.Client, base: str = "") -> None:
+    http.post(f"{base}/_simulator/clock", json={"hold": True}).raise_for_status()
+
+
+def advance(http: httpx.Client, ms: int, base: str = "") -> None:
+    http.post(f"{base}/_simulator/clock", json={"advance_ms": ms}).raise_for_status()
+
+
 def test_an_available_update_downloads_then_waits_for_a_restart(client: httpx.Client) -> None:
+    """On a held clock the download moves only when time does: no wall-clock window can be missed."""
+    hold_clock(client)
     set_state(client, update_status="AVAILABLE", update_download_ms=300)
-    seen = [call(client, "os_update_check").json()]
-    while seen[-1]["status"] != "READY_TO_RESTART":
+    seen = [call(client, "os_update_check").json()]  # the check starts the download
+    for _ in range(3):
         seen.append(call(client, "os_update_check").json())
-    downloading = [answer["percentage"] for answer in seen if answer["status"] == "DOWNLOADING"]
-    assert seen[0]["status"] == "AVAILABLE" and downloading
-    assert downloading == sorted(downloading) and downloading[0] >= 0 and downloading[-1] < 100
+        advance(client, 100)
+    seen.append(call(client, "os_update_check").json())
+    assert [answer["status"] for answer in seen] == ["AVAILABLE", *["DOWNLOADING"] * 3, "READY_TO_RESTART"]
+    assert [answer["percentage"] for answer in seen[1:4]] == [0, 33, 66]
+
+
+def test_a_held_clock_lets_a_download_run_again_once_released(client: httpx.Client) -> None:
+    hold_clock(client)
+    set_state(client, update_status="DOWNLOADING", update_download_ms=100)
+    assert call(client, "os_update_check").json()["percentage"] == 0
+    client.post("/_simulator/clock", json={"hold": False}).raise_for_status()
+    while call(client, "os_update_check").json()["status"] == "DOWNLOADING":
+        pass  # wall time runs again: bounded by the test's timeout
+    assert client.get("/_simulator/state").json()["update_status"] == "READY_TO_RESTART"
+
+
+def test_the_clock_takes_only_hold_and_advance(client: httpx.Client) -> None:
+    response = client.post("/_simulator/clock", json={"advance_ms": -1, "speed": 2})
+    assert response.status_code == 400 and "speed" in response.json()["error"]
 
 
 def test_a_restart_installs_a_downloaded_update(client: httpx.Client) -> None:
@@ -296,11 +319,22 @@ def test_fault_answers_with_its_status_body_and_content_type(client: httpx.Clien
     assert boom.headers["content-type"].startswith("application/json")
 
 
+def answered_only_after_the_clock_moves(client: httpx.Client, name: str, delay_ms: int) -> httpx.Response:
+    """Call `name` on a held clock: it is not answered until the clock has moved `delay_ms` on."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool, httpx.Client(base_url=client.base_url, timeout=10) as other:
+        waiting = pool.submit(call, other, name)
+        while not client.get("/_simulator/clock").json()["sleeping"]:
+            time.sleep(0.01)  # until its delay has begun: a poll for that signal, not a wait standing in for it
+        advance(client, delay_ms - 1)
+        assert not waiting.done()
+        advance(client, 1)
+        return waiting.result(timeout=10)
+
+
 def test_fault_with_only_a_delay_delays_the_normal_answer(client: httpx.Client) -> None:
+    hold_clock(client)
     add_fault(client, path="/os/device/information", delay_ms=300)
-    started = time.monotonic()
-    response = call(client, "os_device_information")
-    assert time.monotonic() - started >= 0.3
+    response = answered_only_after_the_clock_moves(client, "os_device_information", 300)
     assert response.status_code == 200 and response.json()["name"]
 
 
@@ -338,7 +372,7 @@ def test_faults_can_target_well_known_paths(client: httpx.Client) -> None:
 
 def test_faulted_os_requests_are_still_logged(client: httpx.Client) -> None:
     add_fault(client, path="/os/link_provider", status=500)
-    call(client, "link_provider")
+    call(client, "link_provider", body={"type": "github"})
     assert client.get("/_simulator/calls").json() == [
         {"method": "POST", "path": "/os/link_provider", "body": {"type": "github"}}
     ]
@@ -398,10 +432,9 @@ def test_permission_request_grants_what_was_asked(client: httpx.Client) -> None:
 
 
 def test_pickers_wait_for_the_person(client: httpx.Client) -> None:
+    hold_clock(client)
     set_state(client, pick_delay_ms=300)
-    started = time.monotonic()
-    call(client, "pick_folders")
-    assert time.monotonic() - started >= 0.3
+    assert answered_only_after_the_clock_moves(client, "pick_folders", 300).status_code == 200
 
 
 def test_pick_files_without_multiple_returns_at_most_one(client: httpx.Client) -> None:
@@ -437,7 +470,7 @@ def test_restart_stops_answering_during_downtime_then_returns_on_the_same_port(c
         back_after = wait_until_healthy(client, simulator.url)
 
         assert unanswered_at_once
-        assert time.monotonic() - started >= 0.3 and back_after < 2.0
+        assert time.monotonic() - started >= 0.3 and back_after > 0  # down at least its downtime, then back
         state = client.get(f"{simulator.url}/_simulator/state").json()
         assert state["signed_in"] is False and state["restarts"] == 1
 

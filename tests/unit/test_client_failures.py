@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pieces_mcp import client as client_module
+from pieces_mcp import discovery
 from pieces_mcp.catalog import BY_NAME
 from pieces_mcp.client import MAX_BODY_BYTES, PiecesOS
 from pieces_mcp.config import Settings
@@ -62,16 +63,16 @@ async def test_not_answering_looks_for_piecesos_again(
     found = iter([gone, moved])
     looked: list[str] = []
 
-    async def discover(http: httpx.AsyncClient) -> str:
+    async def find(http: httpx.AsyncClient, machine: discovery.Machine) -> discovery.Found:
         looked.append(next(found))
-        return looked[-1]
+        return discovery.Found(looked[-1], "discovered: scanning")
 
     def handler(request: httpx.Request) -> httpx.Response:
         if str(request.url).startswith(gone):
             raise failure("simulated", request=request)
         return httpx.Response(200, json={"name": "moved"})
 
-    monkeypatch.setattr(client_module.discovery, "discover", discover)
+    monkeypatch.setattr(client_module.discovery, "find", find)
     answer = await pieces_with(handler, base_url=None).call(DEVICE, NoArguments())
     assert isinstance(answer, DeviceInformation) and answer.name == "moved"
     assert looked == [gone, moved]

@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pieces_mcp.catalog import BY_NAME, CATALOG, TOOLSETS
+from pieces_mcp.catalog import BY_NAME, CATALOG, DEFAULT_TOOLSETS, TOOLSETS
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.guard import AuditLog, ClientAnswer, Decision, Guard, Policy, Verdict, question
 from pieces_mcp.models.base import NoArguments
@@ -134,3 +134,28 @@ def test_the_audit_log_has_one_line_per_call_and_survives_a_bad_path(tmp_path: P
     vanished = AuditLog(str(tmp_path / "gone" / "audit.jsonl"))
     (tmp_path / "gone").rmdir()  # removed while the server runs: a warning, not a crash
     vanished.record("os_restart", Verdict(Decision.DENIED), "x", 0.0, {}, "c")
+    assert not (tmp_path / "gone").exists()
+
+
+def test_the_default_toolset_offers_exactly_the_seeds_ten() -> None:
+    offered = [endpoint.name for endpoint in policy().visible()]
+    seeds = [endpoint.name for endpoint in CATALOG if endpoint.toolset == "os"]
+    assert {"os"} == DEFAULT_TOOLSETS and offered == seeds and "os_terminate" not in offered
+    assert policy().describe(BY_NAME["os_terminate"]) == "hidden (toolset process not chosen)"
+
+
+def test_every_toolset_together_offers_the_whole_catalog() -> None:
+    assert policy(toolsets=frozenset(TOOLSETS)).visible() == CATALOG
+
+
+def test_read_only_and_deny_apply_across_toolsets() -> None:
+    chosen = policy(
+        toolsets=frozenset({"files", "settings"}), read_only=True, deny_tools=frozenset({"os_settings_snapshot"})
+    )
+    assert [endpoint.name for endpoint in chosen.visible()] == ["os_filesystem_path_verify"]
+
+
+def test_allow_tools_lets_a_guarded_tool_of_another_set_run_unasked() -> None:
+    allowed = policy(toolsets=frozenset({"process"}), allow_tools=frozenset({"os_memory_optimize"}))
+    assert allowed.settled(BY_NAME["os_memory_optimize"]) == Verdict(Decision.ALLOWED_BY_POLICY)
+    assert allowed.settled(BY_NAME["os_terminate"]) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, get_args
@@ -23,7 +22,7 @@ _PROVIDER_TYPES = frozenset(get_args(ProviderTypeValue))
 
 async def _person_picks(sim: Simulator) -> None:
     """A picker answers only once the person has chosen."""
-    await asyncio.sleep(sim.state.pick_delay_ms / 1000)
+    await sim.clock.sleep(sim.state.pick_delay_ms / 1000)
 
 
 def hardware(generation: Generation, today: dict[str, Any]) -> dict[str, Any]:
