@@ -307,7 +307,7 @@ async def test_the_dialog_shows_a_padded_path_whole_and_resolved(
     if os.environ.get(SCREENSHOT) and shutil.which("openbox"):
         manager = await anyio.open_process(["openbox"], env={**os.environ, **screen.env})
     try:
-        async with serve(simulator.url, env=screen.env, PIECES_MCP_TOOLSETS="all") as served:
+        async with serve_process(simulator.url, env=screen.env, PIECES_MCP_TOOLSETS="all") as served:
             results: list[CallToolResult] = []
 
             async def call() -> None:
