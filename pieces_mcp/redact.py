@@ -151,7 +151,12 @@ _PREFIXED = re.compile(
 _RUN = re.compile(r"[A-Za-z0-9_\-]{20,}")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{32,}={0,2}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# HTML's own tags only: a placeholder such as `<folder>` in a sentence is text and keeps its words (issue 19).
+_TAG = re.compile(
+    r"(?i)<!doctype[^>]*>|</?(?:html|head|body|title|meta|link|script|style|h[1-6]|p|div|span|pre|code|br|hr|"
+    r"center|a|b|i|em|strong|small|ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th|address|nav|main|header|footer)"
+    r"\b[^>]*>"
+)
 
 
 def _looks_random(token: str) -> bool:
