@@ -170,21 +170,30 @@ def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
 
 def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
     """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
-    from websockets.frames import CloseCode
-
-    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
-    if refused == CloseCode.INVALID_DATA:
-        return BadAnswerError(_malformed(what, "a text message that is not UTF-8"))
-    if refused == CloseCode.MESSAGE_TOO_BIG:
-        return BadAnswerError(_malformed(what, f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB"))
-    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
-        return BadAnswerError(_malformed(what, "a frame that breaks the WebSocket protocol"))
+    refused = _refused_message(closed, what, MAX_MESSAGE_BYTES)
+    if refused is not None:
+        return refused
     reason = wire_text.clean(closed.rcvd.reason) if closed.rcvd is not None else ""
     return BadStatusError(
         f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
         "check the path (absolute, a file, readable) and try again.",
         500,
     )
+
+
+def _refused_message(closed: ConnectionClosed, what: str, limit_bytes: int) -> BadAnswerError | None:
+    """When websockets closed the stream over a message it refused (we sent the close): the sentence naming why."""
+    from websockets.frames import CloseCode
+
+    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
+    if refused == CloseCode.INVALID_DATA:
+        return BadAnswerError(_malformed(what, "a text message that is not UTF-8"))
+    if refused == CloseCode.MESSAGE_TOO_BIG:
+        size = f"{limit_bytes // (1024 * 1024)} MB" if limit_bytes >= 1024 * 1024 else f"{limit_bytes // 1024} KB"
+        return BadAnswerError(_malformed(what, f"a message over {size}"))
+    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
+        return BadAnswerError(_malformed(what, "a frame that breaks the WebSocket protocol"))
+    return None
 
 
 DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
@@ -363,7 +372,10 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         raise TimedOutError(
             f"PiecesOS said nothing on {what} within {pieces.settings.timeout:g} s; try again."
         ) from None
-    except ConnectionClosed:
+    except ConnectionClosed as closed:
+        refused = _refused_message(closed, what, STREAM_MESSAGE_BYTES)
+        if refused is not None:
+            raise refused from None
         raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
     try:
         return stream_state(resource, message)

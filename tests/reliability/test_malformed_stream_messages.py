@@ -146,3 +146,13 @@ async def test_a_text_frame_that_is_not_utf_8_is_named(tmp_path: Path) -> None:
             following = await read_file(served, tmp_path)
     assert_one_specific_sentence(text_of(result), "a text message that is not UTF-8")
     assert structured(following)["text"] == "hello"
+
+
+async def test_a_live_stream_message_over_its_limit_is_named(simulator: SimulatorProcess) -> None:
+    simulator.fault(MIGRATION, frames=[{"status": "MIGRATING", "padding": "x" * (100 * 1024)}])
+    async with serve(simulator.url) as served:
+        with pytest.raises(MCPError) as refused:
+            await served.client.read_resource("pieces-os://stream_os_migration_status")
+        following = await served.client.read_resource("pieces-os://stream_os_migration_status")
+    assert_one_specific_sentence(str(refused.value), "a message over 64 KB")
+    assert json.loads(following.contents[0].text)["status"] == "IDLE"  # type: ignore[union-attr]
