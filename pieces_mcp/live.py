@@ -105,7 +105,7 @@ async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict
         async for message in websocket:
             last = _decoded(message, what)
             raw.extend(_file_bytes(last, what))
-            if _status(last) in FINISHED or len(raw) > READ_LIMIT_BYTES:
+            if _status(last, what) in FINISHED or len(raw) > READ_LIMIT_BYTES:
                 break
     except ConnectionClosed as closed:
         raise _broken_off(closed, what) from None
@@ -115,7 +115,7 @@ async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict
         raise BadStatusError(
             "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
         )
-    if _status(last) == "FAILED":
+    if _status(last, what) == "FAILED":
         raise BadStatusError(
             "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
         )
@@ -145,9 +145,12 @@ def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
     return decoded
 
 
-def _status(message: dict[str, Any]) -> str | None:
+def _status(message: dict[str, Any], what: str) -> str | None:
+    """A file-read message's `status`; BadAnswerError when it is there but no text (it could not say "done")."""
     status = message.get("status")
-    return status if isinstance(status, str) else None
+    if status is not None and not isinstance(status, str):
+        raise BadAnswerError(_malformed(what, "its status is not text"))
+    return status
 
 
 def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
