@@ -76,13 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(call)
 
     doctor = commands.add_parser("doctor", help="check the PiecesOS connection and print what was found")
+    _add_simulate(doctor, "check a PiecesOS simulator started inside the process")
     add_arguments(doctor)
 
     install = commands.add_parser(
         "install",
         help="add this server to an MCP client's configuration, keeping your settings",
         description="Add pieces-os to an MCP client. An existing entry keeps its env, your arguments after `serve` "
-        "and every other key; only the command and the serve arguments are updated. The file gets a dated backup.",
+        "(unless new ones follow `--`) and every other key; only the command and the launcher arguments up to `serve` "
+        "are updated. The file gets a dated backup; a file the client could not parse is refused, not edited.",
         epilog=_install_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -170,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from pieces_mcp.doctor import run_doctor
 
-        ended = run_until_stopped(lambda: run_doctor(settings))
+        with _simulated(settings, args.simulate) as effective:
+            ended = run_until_stopped(lambda: run_doctor(effective))
         return ended.exit_code if isinstance(ended, Stopped) else ended
     parser.error(f"unknown command {args.command!r}")
     return 2
@@ -256,15 +259,15 @@ def call_tool(args: argparse.Namespace, settings: Settings) -> int:
     try:
         arguments = json.loads(args.arguments)
     except json.JSONDecodeError as exc:
-        print(
-            f'pieces-mcp: --json is not valid JSON ({exc.msg}); pass an object like \'{{"type": "github"}}\'.',
-            file=sys.stderr,
-        )
+        print(f"pieces-mcp: --json is not valid JSON ({exc.msg}); {arguments_hint(args.tool)}", file=sys.stderr)
         return 2
     if not isinstance(arguments, dict):
-        print("pieces-mcp: --json must be a JSON object, like '{\"allow_multiple\": false}'.", file=sys.stderr)
+        print(f"pieces-mcp: --json must be a JSON object; {arguments_hint(args.tool)}", file=sys.stderr)
         return 2
     env = to_environment(settings)
+    if args.log_level is None and not os.environ.get("PIECES_MCP_LOG_LEVEL", "").strip():
+        # The child's INFO lines would land between the question and the result on the person's terminal.
+        env["PIECES_MCP_LOG_LEVEL"] = "WARNING"
     command = [sys.executable, "-m", "pieces_mcp", "serve", *(["--simulate"] if args.simulate else [])]
     ended = run_until_stopped(
         lambda: call_through_child(command, {**os.environ, **env}, args.tool, arguments, args.yes)
@@ -273,3 +276,21 @@ def call_tool(args: argparse.Namespace, settings: Settings) -> int:
         print("\npieces-mcp: interrupted.", file=sys.stderr)
         return ended.exit_code
     return ended
+
+
+def arguments_hint(tool: str) -> str:
+    """How to pass `tool`'s own arguments, from its input model (another tool's example would mislead)."""
+    from pieces_mcp.catalog import CATALOG
+
+    entry = next((entry for entry in CATALOG if entry.name == tool), None)
+    if entry is None:
+        return "pass an object, like '{}'."
+    properties: dict[str, Any] = entry.input_model.model_json_schema().get("properties", {})
+    if not properties:
+        return f"{tool} takes no arguments: leave --json out."
+    first, schema = next(iter(properties.items()))
+    example = {"boolean": "false", "integer": "0", "number": "0", "array": "[]", "object": "{}"}.get(
+        str(schema.get("type")), '"..."'
+    )
+    named = ", ".join(f'"{field}"' for field in properties)
+    return f"{tool} takes an object with {named}, like '{{\"{first}\": {example}}}'."

@@ -1,7 +1,7 @@
 """Settings, declared once: each field of `Settings` carries its flag, environment variable, help and parser.
 
 The CLI's flags, `load()`, the environment of a child `serve` (`to_environment`) and the README's
-configuration table are all derived from the fields below. The flag wins over the environment (CONTRACT.md).
+configuration table are all derived from the fields below. The flag wins over the environment (README, "Configuration").
 """
 
 from __future__ import annotations
@@ -120,14 +120,32 @@ def _toolset_names(value: frozenset[str]) -> str:
 
 
 def _url(text: str, where: str) -> str:
+    """An http(s) URL with a host and, if given, a port 1-65535: anything else is refused here, at start, in
+    one sentence naming the variable (urlsplit raises on `http://[::1` only when asked for the port)."""
     text = text.strip()
-    parts = urlsplit(text if "://" in text else f"http://{text}")
+    like = "an http(s) URL like http://localhost:39300"
+    try:
+        parts = urlsplit(text if "://" in text else f"http://{text}")
+        port = parts.port
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port that is not a number or over 65535
+        raise ConfigError(f"{where} is not {like} ({_url_problem(str(exc))})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where} is not an http(s) URL like http://localhost:39300")
+        raise ConfigError(f"{where} is not {like}" + ("" if parts.hostname else " (it has no host)"))
+    if port == 0:
+        raise ConfigError(f"{where} is not {like} (port 0 is not a port PiecesOS can listen on)")
     if parts.username is not None or parts.password is not None:
         # Never echoed: the value is a credential. PiecesOS takes none in its URL.
         raise ConfigError(f"{where} must not carry a user name or password; PiecesOS takes none")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _url_problem(error: str) -> str:
+    """urlsplit's reason, in words for a person (its messages name no value, so nothing secret is echoed)."""
+    if "IPv6" in error:
+        return "an IPv6 address needs its closing ]"
+    if "range" in error:
+        return "the port is over 65535"
+    return "the port is not a number"
 
 
 def _audit_path(text: str, where: str) -> str:

@@ -24,17 +24,14 @@ from pieces_mcp.guard import Asker, AuditError, AuditLog, Decision, Guard, Verdi
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.live import follow_download
 from pieces_mcp.models.base import Answer, ToolInput
-from pieces_mcp.models.os_tools import UpdateCheckInput
 from pieces_mcp.targets import EffectiveCall, TargetRefusedError, effective_call
 
 logger = logging.getLogger(__name__)
 
 
 class UnknownToolError(LookupError):
-    """The name is not a tool this server offers (never was, denied, or hidden by read-only)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Unknown tool: {name}; tools/list shows the tools this server offers.")
+    """The name is not a tool this server offers (never was, denied, or hidden by read-only): `str()` says
+    why and how to offer it (`Policy.not_offered`)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ class Dispatcher:
     ) -> ToolOutcome:
         endpoint = self.offered.get(name)
         if endpoint is None:
-            raise UnknownToolError(name)
+            raise UnknownToolError(self.guard.policy.not_offered(name))
         try:
             validated = parse_arguments(endpoint, arguments or {})
         except ValidationError as exc:
@@ -118,7 +115,8 @@ class Dispatcher:
             answer = await call()
         else:
             answer = await with_heartbeat(call, progress, "the person at their desktop")
-        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
+        # Read off the arguments, not by importing `UpdateCheckInput`: only the os toolset's session loads its models.
+        if getattr(arguments, "follow_download", False) is True:
             limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
             answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
         return answer

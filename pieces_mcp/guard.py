@@ -8,6 +8,7 @@ toolsets only choose which tools are offered at all, and the other settings appl
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
@@ -20,9 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pieces_mcp.catalog import CATALOG, Endpoint
+from pieces_mcp.catalog import CATALOG, TOOLSETS, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.desktop import ask_on_desktop
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.targets import EffectiveCall
 
@@ -84,6 +84,27 @@ class Policy:
         if self.settings.read_only and endpoint.guarded:
             return False
         return endpoint.name not in self.settings.deny_tools
+
+    def not_offered(self, name: str) -> str:
+        """Why `name` is not offered here and how the person can offer it: for MCP clients and `call` alike."""
+        entry = next((entry for entry in CATALOG if entry.name == name), None)
+        if entry is None:
+            nearest = difflib.get_close_matches(name, [entry.name for entry in CATALOG], n=1)
+            hint = f"did you mean {nearest[0]}?" if nearest else "`pieces-mcp tools` lists every tool."
+            return f"There is no tool named {name!r}; {hint}"
+        if entry.toolset not in self.settings.toolsets:
+            wanted = self.settings.toolsets | {entry.toolset}
+            chosen = ",".join(toolset for toolset in TOOLSETS if toolset in wanted)
+            return (
+                f"{name} is in the `{entry.toolset}` toolset, which this server does not offer: add "
+                f"`--toolsets {chosen}` (or PIECES_MCP_TOOLSETS={chosen}) to its arguments."
+            )
+        if self.settings.read_only and entry.guarded:
+            return (
+                f"{name} is hidden by --read-only (PIECES_MCP_READ_ONLY): it changes things on this computer; "
+                "start the server without read-only to offer it."
+            )
+        return f"{name} is denied by PIECES_MCP_DENY_TOOLS (--deny-tools); take it out of that list to offer it."
 
     def visible(self) -> tuple[Endpoint, ...]:
         """The offered tools in catalog order."""
@@ -170,6 +191,9 @@ class Guard:
 
     async def _ask_on_desktop(self, endpoint: Endpoint, call: EffectiveCall, *, client_could_ask: bool) -> Verdict:
         """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
+        # The desktop module is imported when a dialog is needed, not at start: most sessions never ask (issue 22).
+        from pieces_mcp.desktop import ask_on_desktop
+
         outcome = await ask_on_desktop(question(endpoint, call), self.timeout)
         if outcome.allowed:
             return Verdict(Decision.CONFIRMED, asked="desktop")

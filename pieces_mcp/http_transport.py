@@ -12,6 +12,7 @@ import logging
 import secrets
 import socket
 import sys
+from collections import Counter
 
 import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
@@ -28,6 +29,9 @@ HOST = LOOPBACK
 PATH = "/mcp"
 # How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
 HEADER_TIMEOUT_S = 5.0
+# A session nobody used for this long no longer follows anything: the SDK's own idle timeout for the whole
+# session in mcp 2.3 (`StreamableHTTPSessionManager`, DEFAULT_SESSION_IDLE_TIMEOUT), stated here.
+SESSION_IDLE_S = 1800.0
 
 
 class BearerToken:
@@ -54,20 +58,26 @@ class BearerToken:
 
 
 class SessionEnds:
-    """Tells the adapter when a client deletes its HTTP session, so the live resources it followed stop.
+    """Tells the adapter when an HTTP session ends, so the live resources it followed stop with it.
 
-    The SDK's session manager ends the session itself and offers no hook; the DELETE that did it passes here.
+    The SDK's session manager ends a session on the client's DELETE, or once no request of it has been in flight
+    (none served, no GET stream open) for its idle timeout (`StreamableHTTPSessionManager`'s
+    `session_idle_timeout`), and offers no hook for either. Every request of a session passes here, so this
+    keeps the same count and the same clock (`idle_s`).
     """
 
-    def __init__(self, app: ASGIApp, server: PiecesServer) -> None:
+    def __init__(self, app: ASGIApp, server: PiecesServer, idle_s: float) -> None:
         self.app = app
         self.server = server
+        self.idle_s = idle_s
+        self.in_flight: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # a session's requests so far: a new one restarts its idle clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "DELETE":
+        session_id = dict(scope.get("headers", ())).get(SESSION_HEADER.encode(), b"").decode("latin-1")
+        if scope["type"] != "http" or not session_id:
             await self.app(scope, receive, send)
             return
-        session_id = dict(scope["headers"]).get(SESSION_HEADER.encode(), b"").decode("latin-1")
         status = 0
 
         async def send_noting_status(message: Message) -> None:
@@ -76,19 +86,37 @@ class SessionEnds:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, send_noting_status)
-        if session_id and 200 <= status < 300:
-            self.server.adapter.end_session(session_id)
+        self.in_flight[session_id] += 1
+        self.requests[session_id] += 1
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            self.in_flight[session_id] -= 1
+            if scope["method"] == "DELETE" and 200 <= status < 300:
+                self._end(session_id)
+            elif not self.in_flight[session_id]:
+                mark = self.requests[session_id]
+                self.server.adapter.later(self.idle_s, lambda: self._expire(session_id, mark))
+
+    def _expire(self, session_id: str, mark: int) -> None:
+        if not self.in_flight[session_id] and self.requests[session_id] == mark:
+            self._end(session_id)
+
+    def _end(self, session_id: str) -> None:
+        del self.in_flight[session_id], self.requests[session_id]
+        self.server.adapter.end_session(session_id)
 
 
-def build_app(server: PiecesServer, port: int, token: str) -> ASGIApp:
+def build_app(server: PiecesServer, port: int, token: str, session_idle_s: float = SESSION_IDLE_S) -> ASGIApp:
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[f"{HOST}:{port}", f"localhost:{port}"],
         allowed_origins=[f"http://{HOST}:{port}", f"http://localhost:{port}"],
     )
+    # `session_idle_timeout` is not passed: mcp 2.1 (the floor) has no such parameter (its sessions never expire);
+    # in 2.3 its default is SESSION_IDLE_S, the same clock SessionEnds keeps.
     app = server.streamable_http_app(streamable_http_path=PATH, transport_security=security, host=HOST)
-    return BearerToken(SessionEnds(app, server), token)
+    return BearerToken(SessionEnds(app, server, session_idle_s), token)
 
 
 def listen(port: int) -> socket.socket:
@@ -107,13 +135,15 @@ def listen(port: int) -> socket.socket:
     return listener
 
 
-async def serve_http(server: PiecesServer, listener: socket.socket, token: str | None = None) -> None:
+async def serve_http(
+    server: PiecesServer, listener: socket.socket, token: str | None = None, session_idle_s: float = SESSION_IDLE_S
+) -> None:
     """Serve on `listener` until cancelled; the URL, and the token unless the person chose it, go to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port
     chosen_by_person = bool(token)
     token = token or secrets.token_urlsafe(32)
     config = uvicorn.Config(
-        build_app(server, port, token),
+        build_app(server, port, token, session_idle_s),
         log_level="warning",
         lifespan="on",
         http=with_header_deadline(HEADER_TIMEOUT_S),

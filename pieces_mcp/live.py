@@ -7,6 +7,9 @@ with it too, so one library covers both ends. `httpx-ws` would reuse our `httpx`
 person's project on top of httpx's private transport layer.
 
 Nothing here knows MCP: the adapter turns `Feed` changes into resource notifications.
+
+`websockets` is imported by the functions that open a WebSocket, not with this module: almost no session
+uses one, and importing it cost every start-up (issue 22; `tests/unit/test_start_up_imports.py`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,10 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup
 from pydantic import ValidationError
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import CloseCode
 
 from pieces_mcp import __version__, wire_text
 from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
+from pieces_mcp.catalog.files import READ_LIMIT_BYTES
 from pieces_mcp.errors import (
     BadAnswerError,
     BadStatusError,
@@ -36,10 +37,11 @@ from pieces_mcp.errors import (
 )
 from pieces_mcp.heartbeat import Progress
 from pieces_mcp.models.base import Answer
-from pieces_mcp.models.files import FileContents
-from pieces_mcp.models.os_tools import UpdateStatus
 
 if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+    from websockets.exceptions import ConnectionClosed
+
     from pieces_mcp.client import PiecesOS
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ def ws_url(base_url: str, path: str) -> str:
 
 async def open_stream(pieces: PiecesOS, path: str, what: str, max_size: int = MAX_MESSAGE_BYTES) -> ClientConnection:
     """A WebSocket to PiecesOS at `path`, its failures mapped to the same errors as an HTTP call's."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+
     base_url = await pieces.locate()
     try:
         # proxy=None: as `trust_env=False` for HTTP, proxy variables must not route loopback traffic elsewhere.
@@ -92,13 +97,15 @@ async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict
     what = endpoint.name
     raw: list[int] = []
     last: dict[str, Any] = {}
+    from websockets.exceptions import ConnectionClosed
+
     websocket = await open_stream(pieces, endpoint.path_for("current"), what)
     try:
         await websocket.send(json.dumps(body))
         async for message in websocket:
             last = _decoded(message, what)
             raw.extend(_file_bytes(last, what))
-            if _status(last) in FINISHED or len(raw) > FileContents.LIMIT:
+            if _status(last, what) in FINISHED or len(raw) > READ_LIMIT_BYTES:
                 break
     except ConnectionClosed as closed:
         raise _broken_off(closed, what) from None
@@ -108,7 +115,7 @@ async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict
         raise BadStatusError(
             "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
         )
-    if _status(last) == "FAILED":
+    if _status(last, what) == "FAILED":
         raise BadStatusError(
             "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
         )
@@ -138,9 +145,12 @@ def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
     return decoded
 
 
-def _status(message: dict[str, Any]) -> str | None:
+def _status(message: dict[str, Any], what: str) -> str | None:
+    """A file-read message's `status`; BadAnswerError when it is there but no text (it could not say "done")."""
     status = message.get("status")
-    return status if isinstance(status, str) else None
+    if status is not None and not isinstance(status, str):
+        raise BadAnswerError(_malformed(what, "its status is not text"))
+    return status
 
 
 def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
@@ -160,6 +170,8 @@ def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
 
 def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
     """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
+    from websockets.frames import CloseCode
+
     refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
     if refused == CloseCode.INVALID_DATA:
         return BadAnswerError(_malformed(what, "a text message that is not UTF-8"))
@@ -186,6 +198,10 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
     Follows PiecesOS's update stream ("it is recommended to use the stream instead of pulling", the vendor's
     os_update_check_stream) until the update is no longer under way or the call's `limit` is nearly spent.
     """
+    from websockets.exceptions import ConnectionClosed
+
+    from pieces_mcp.models.os_tools import UpdateStatus
+
     if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
         return first
     latest, reported = first, -1.0
@@ -214,9 +230,10 @@ async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progres
 
 Notify = Callable[[str], Awaitable[None]]
 
-# A live stream's message is one state (an update status, the settings, a migration, a user profile): PiecesOS's
-# are well under 1 KiB. A larger frame is refused before it is read (websockets' `max_size`) and the stream is
-# reopened; with the library's queue of 16 messages, one stream can hold at most 1 MiB.
+# A live stream's message is one state (an update status, the settings, a migration, a user profile): a few KiB
+# at most (a user profile, the largest, is about 1.5 KiB). A larger frame is refused before it is read
+# (websockets' `max_size`) and the stream is reopened; with the library's queue of 16 messages, one stream holds
+# at most 1 MiB.
 STREAM_MESSAGE_BYTES = 64 * 1024
 # At most one change notification per resource and subscriber in this many seconds: later changes in the
 # interval are told together at its end (a stream that changes on every message cannot flood the client).
@@ -290,6 +307,8 @@ class Feed:
             logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
 
     async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         with self.scope:
             failures = 0
             while True:
@@ -330,6 +349,8 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
     if resource.snapshot is not None:
         endpoint = BY_NAME[resource.snapshot]
         return await pieces.call(endpoint, endpoint.input_model())
+    from websockets.exceptions import ConnectionClosed
+
     what = f"the {resource.name} stream"
     try:
         with anyio.fail_after(pieces.settings.timeout):
@@ -344,6 +365,11 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         ) from None
     except ConnectionClosed:
         raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    except BadStatusError as exc:
+        # A stream newer than this PiecesOS (the migration stream came with client 5.0.0): say which PiecesOS has it.
+        if exc.status != 404:
+            raise
+        raise await pieces.absent(resource.name, resource.since) from None
     try:
         return stream_state(resource, message)
     except ValidationError as exc:

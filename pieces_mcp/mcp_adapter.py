@@ -13,7 +13,7 @@ import secrets
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -96,6 +96,9 @@ class Runtime:
     pieces: PiecesOS
     questions: Questions
     subscriptions: Subscriptions
+    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+    # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
+    listen_streams: set[ListenHandler] = field(default_factory=set)
 
 
 class QuestionPending(Exception):
@@ -261,9 +264,6 @@ class PiecesAdapter:
             **{uri: by_snapshot.get(endpoint.name) for uri, endpoint in self.readable.items()},
             **self.live,
         }
-        # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
-        # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
-        self.listen_streams: set[ListenHandler] = set()
         self.running: list[Runtime] = []
 
     def instructions(self) -> str:
@@ -293,7 +293,7 @@ class PiecesAdapter:
                 yield runtime
             finally:
                 self.running.remove(runtime)
-                for handler in list(self.listen_streams):
+                for handler in list(runtime.listen_streams):
                     handler.close()
                 feeds.cancel_scope.cancel()
 
@@ -399,7 +399,7 @@ class PiecesAdapter:
             await bus.publish(ResourceUpdated(uri))
 
         subscriptions = ctx.lifespan_context.subscriptions
-        self.listen_streams.add(handler)
+        ctx.lifespan_context.listen_streams.add(handler)
         try:
             try:
                 subscriptions.join(handler, notify)
@@ -409,8 +409,18 @@ class PiecesAdapter:
                 await self.follow(ctx, handler, notify, uri)
             return await handler(ctx, params)
         finally:
-            self.listen_streams.discard(handler)
+            ctx.lifespan_context.listen_streams.discard(handler)
             subscriptions.remove_all(handler)
+
+    def later(self, delay: float, then: Callable[[], None]) -> None:
+        """Call `then` after `delay` seconds, unless the server stops first (HTTP: one Runtime for all sessions)."""
+
+        async def wait_then() -> None:
+            await anyio.sleep(delay)
+            then()
+
+        for runtime in self.running[:1]:
+            runtime.subscriptions.task_group.start_soon(wait_then)
 
     def end_session(self, session_id: str) -> None:
         """An HTTP session ended (deleted, or expired): what it followed stops."""

@@ -14,9 +14,16 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.context import ClientRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
+from mcp_types import CONNECTION_CLOSED, CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 
 SPIN_INTERVAL_S = 0.15
+# In `call` the person typed the tool and its arguments: the server's question speaks of an assistant
+# (guard.plain_question, targets.Target.lines), which would not be true here.
+FOR_THE_PERSON = (
+    ("Your AI assistant wants to run", "You asked to run"),
+    ("the assistant asked for", "you typed"),
+    ("the assistant chose it", "you typed it"),
+)
 
 
 class Spinner:
@@ -93,15 +100,18 @@ async def call_through_child(
 
     async def confirm(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
         nonlocal nobody_to_ask
+        message = params.message
+        for theirs, yours in FOR_THE_PERSON:
+            message = message.replace(theirs, yours)
         with spinner.hold():
             if assume_yes:
-                print(f"{params.message}\n→ yes (--yes)", file=sys.stderr)
+                print(f"{message}\n→ yes (--yes)", file=sys.stderr)
                 return ElicitResult(action="accept", content={"confirm": True})
             if not sys.stdin.isatty():
                 # Nobody was asked, so the server's "the person declined" would not be true: say why instead.
                 nobody_to_ask = True
                 return ElicitResult(action="cancel")
-            answer = await read_answer(f"{params.message}\n[y/N] ")
+            answer = await read_answer(f"{message}\n[y/N] ")
         if answer is None:  # end of input (Ctrl-D): the person closed the question
             return ElicitResult(action="cancel")
         return ElicitResult(action="accept", content={"confirm": answer.lower() in ("y", "yes")})
@@ -122,8 +132,8 @@ async def call_through_child(
                 refusal = exc.message
             finally:
                 group.cancel_scope.cancel()
-    except MCPError as exc:
-        refusal = exc.message
+    except Exception as exc:  # the SDK raises the child's end wrapped in its task groups' ExceptionGroups
+        refusal = _sentence_for(exc, tool)
     if refusal is not None:
         print(f"pieces-mcp: {refusal}", file=sys.stderr)
         return 1
@@ -136,7 +146,32 @@ async def call_through_child(
             )
         else:
             text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
+            text = text.replace("; do not retry unless they ask for it again.", ".")  # advice for a model, not you
+            text = text.replace("the person answered no", "you answered no")
         print(f"pieces-mcp: {text}", file=sys.stderr)
         return 1
     print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     return 0
+
+
+def _sentence_for(exc: BaseException, tool: str) -> str:
+    """One line for the person from what ended the call: the child's own refusal, or that the child died."""
+    found = _mcp_error_in(exc)
+    if found is None:
+        raise exc
+    if found.code == CONNECTION_CLOSED:
+        return (
+            f"the server (a child `pieces-mcp serve`) ended before it answered {tool}; "
+            "what it printed, if anything, is above."
+        )
+    return found.message
+
+
+def _mcp_error_in(exc: BaseException) -> MCPError | None:
+    if isinstance(exc, MCPError):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):  # an ExceptionGroup (the `exceptiongroup` backport on 3.10)
+        found = _mcp_error_in(inner)
+        if found is not None:
+            return found
+    return None

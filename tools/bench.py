@@ -11,7 +11,7 @@ What is measured, and against what:
 1. start-up: spawn to the answer to `tools/list` (after `initialize`) of `python -m pieces_mcp serve`, of
    `python -m mcp_server_time` (the MCP project's reference Python server) and of a generic OpenAPI-to-MCP
    bridge (`fastmcp`'s `FastMCP.from_openapi`) over the same ten endpoints, described by
-   tools/pieces-os-openapi.json (made from shared/pieces-os-api's endpoints.json and models.json);
+   tools/pieces-os-openapi.json (made from tools/pieces-os-api's endpoints.json and models.json);
 2. per call: p50/p99 of `os_device_information` through MCP (pieces-mcp, the bridge) and of a raw keep-alive
    httpx GET of the same endpoint; the difference is what MCP and the server add. The targets are judged
    against `httpx.AsyncClient`, the client pieces-mcp is built on (the same HTTP work, in the same kind of

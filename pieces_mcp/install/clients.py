@@ -22,18 +22,20 @@ from pieces_mcp import SERVER_NAME
 
 
 class Format(Enum):
-    JSON = "JSON"  # JSON with comments and trailing commas accepted (JSONC), comments kept
+    JSON = "JSON"  # how much each client forgives (comments, trailing commas) is its `dialect`
     TOML = "TOML"
     YAML = "YAML"
     MANUAL = "manual"  # configured in the client's own UI or through a deep link: we print the steps
 
 
 class JsonDialect(Enum):
-    """How much a JSON client forgives; install refuses to edit a file its client could not read."""
+    """How much a JSON client forgives (its value is the format `install --help` and the README name); install
+    refuses to edit a file its client could not read."""
 
-    JSONC = "JSON with comments and trailing commas"
-    COMMENTS = "JSON with comments but no trailing commas"
-    STRICT = "strict JSON, without comments or trailing commas"
+    UNCHECKED = "JSON"  # the client's own reader is not known here: comments a person wrote are kept
+    JSONC = "JSONC"  # documented to read comments and trailing commas
+    COMMENTS = "JSON with comments"  # comments, but no trailing commas
+    STRICT = "strict JSON"  # neither
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,15 @@ class Client:
     args_key: str = "args"
     fixed: Mapping[str, Any] = field(default_factory=dict)  # keys pieces-mcp owns besides command and args
     new_only: Mapping[str, Any] = field(default_factory=dict)  # written into a new entry only, the person's after
-    dialect: JsonDialect = JsonDialect.JSONC  # for a JSON file: what the client itself can parse
+    dialect: JsonDialect = JsonDialect.UNCHECKED  # for a JSON file: what the client itself can parse
 
     def new_entry(self, command: str, args: list[str]) -> dict[str, Any]:
         return {**self.fixed, self.command_key: command, self.args_key: list(args), **self.new_only}
+
+    @property
+    def format_label(self) -> str:
+        """The format as `install --help` and the README's install table name it."""
+        return self.dialect.value if self.format is Format.JSON else self.format.value
 
     def owned(self, command: str, args: list[str]) -> dict[str, Any]:
         """The keys an install sets on an existing entry (the rest of the entry is the person's)."""
@@ -113,6 +120,7 @@ CLIENT_LIST: tuple[Client, ...] = (
         "code.visualstudio.com/docs/copilot/customization/mcp-servers (user mcp.json, `servers`, `type: stdio`)",
         servers=("servers",),
         fixed=_STDIO,
+        dialect=JsonDialect.JSONC,  # VS Code's settings and mcp.json are "JSON with Comments" (jsonc) files
     ),
     Client(
         "goose",
@@ -176,6 +184,7 @@ CLIENT_LIST: tuple[Client, ...] = (
         "zed.dev/docs/ai/mcp (context_servers.<name>: command, args, env); cli-agent integrations.py zed_config_path",
         servers=("context_servers",),
         new_only={"env": {}},
+        dialect=JsonDialect.JSONC,  # zed.dev/docs/configuring-zed: settings.json accepts comments (JSONC)
     ),
     Client(
         "shortwave",
@@ -272,8 +281,8 @@ def describe_clients() -> str:
             where = "prints the steps" if client.name == "warp" else "prints (and on macOS opens) an install link"
         else:
             try:
-                where = f"{client.format.value}, {config_path(client.name)}"
+                where = f"{client.format_label}, {config_path(client.name)}"
             except ValueError:
-                where = f"{client.format.value}"
+                where = client.format_label
         lines.append(f"  {client.name:<15} {client.label}: {where}")
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 VS Code and Zed read JSON with comments and trailing commas, and people write both; Gemini CLI reads comments
 but not trailing commas; Claude Code reads strict JSON only (each client's `dialect` in clients.py). A file is
-first checked the way its client will read it, so nothing a client would reject is ever edited.
+first checked the way its client will read it, so nothing a client would reject is ever edited; a client whose
+reader is not known here gets its comments kept, as they were.
 
 An edit replaces one value's text, or adds one member before an object's closing brace, and leaves every other
 byte alone. Values are found on a copy of the text whose comments and trailing commas are blanked to spaces
@@ -77,16 +78,17 @@ def plain_json(path: Path, text: str, dialect: JsonDialect, reader: str = "its c
         pass
     relaxed = strip_jsonc(text)
     _strict(path, relaxed)  # not JSON even with comments and trailing commas allowed: say where
-    if dialect is JsonDialect.JSONC:
+    if dialect in (JsonDialect.JSONC, JsonDialect.UNCHECKED):
         return relaxed
     readable = text if dialect is JsonDialect.STRICT else strip_comments(text)
     try:
         json.loads(readable)
     except json.JSONDecodeError as exc:
         extras = "comments or trailing commas" if dialect is JsonDialect.STRICT else "a trailing comma"
+        reads = "strict JSON only" if dialect is JsonDialect.STRICT else "comments but not trailing commas"
         raise InstallError(
             f"{path} holds {extras} (the first at line {exc.lineno}, column {exc.colno}), which {reader} "
-            f"cannot read: it reads {dialect.value}. It was not changed; remove them and run install again."
+            f"cannot read: it reads {reads}. It was not changed; remove them and run install again."
         ) from None
     return relaxed
 
@@ -98,7 +100,9 @@ def _top_object(path: Path, plain: str) -> dict[str, Any]:
     return data
 
 
-def load(path: Path, text: str, dialect: JsonDialect = JsonDialect.JSONC, reader: str = "its client") -> dict[str, Any]:
+def load(
+    path: Path, text: str, dialect: JsonDialect = JsonDialect.UNCHECKED, reader: str = "its client"
+) -> dict[str, Any]:
     """The file's top-level object ({} for an empty file); InstallError when its client could not read it."""
     if not text.strip():
         return {}
@@ -151,7 +155,7 @@ class JsonDocument:
     """One JSON(C) file's text and the edits made to it."""
 
     def __init__(
-        self, path: Path, text: str, dialect: JsonDialect = JsonDialect.JSONC, reader: str = "its client"
+        self, path: Path, text: str, dialect: JsonDialect = JsonDialect.UNCHECKED, reader: str = "its client"
     ) -> None:
         self.path = path
         self.text = text

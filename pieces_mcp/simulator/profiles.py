@@ -1,6 +1,6 @@
 """The believable data the simulator answers with: one device, one user, planted secrets.
 
-JSON names are PiecesOS's wire names (see `pieces-os-api/models.json`), so the vendor's own client
+JSON names are PiecesOS's wire names (see `tools/pieces-os-api/models.json`), so the vendor's own client
 parses every answer. Every user profile carries each of `SECRET_MARKERS` in a credential field, so a
 test can grep everything the MCP server wrote and prove no credential leaked.
 """

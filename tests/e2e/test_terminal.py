@@ -128,7 +128,8 @@ def test_call_asks_with_json_arguments_and_nothing_writes_over_the_question(simu
         "call", "pick_files", "--json", '{"allow_multiple": false}', PIECES_OS_URL=simulator.url
     ) as terminal:
         terminal.read_until("[y/N] ")
-        assert b'{"allow_multiple": false}' in terminal.screen
+        assert b"You asked to run" in terminal.screen  # the person typed the call, not an assistant
+        assert b"Your AI assistant" not in terminal.screen and b"the assistant chose" not in terminal.screen
         # The spinner draws every 0.15 s: a second of silence shows it stopped for the question.
         assert terminal.read_for(1.0) == b""
         terminal.type(b"y\n")
@@ -145,7 +146,8 @@ def test_call_answered_no_says_the_person_answered_no(simulator: SimulatorProces
         terminal.read_until("[y/N] ")
         terminal.type(b"n\n")
         assert terminal.wait(timeout=10) == 1
-    assert b"the person answered no" in terminal.screen
+    assert b"you answered no" in terminal.screen
+    assert b"do not retry" not in terminal.screen  # advice for a model, not for the person who said no
     assert simulator.os_calls("/os/restart") == []
 
 

@@ -83,7 +83,7 @@ def test_an_unknown_method_is_method_not_found(raw: RawServer) -> None:
 
 def test_an_unknown_tool_is_a_protocol_error(raw: RawServer) -> None:
     answer = raw.call("os_format_disk", {})
-    assert answer["error"]["code"] == -32602 and "Unknown tool: os_format_disk" in answer["error"]["message"]
+    assert answer["error"]["code"] == -32602 and "There is no tool named 'os_format_disk'" in answer["error"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ def test_every_value_under_a_secret_named_key_is_masked_however_nested(key: str,
 
 
 def test_the_key_list_covers_every_credential_of_the_vendors_user_profile() -> None:
-    # /work/shared/pieces-os-api/README.md, "Secrets in user profiles"
+    # tools/pieces-os-api/README.md, "Secrets in user profiles"
     for field in ("apiKeys", "api_key", "organization_key", "cloud_key", "stripe_customer_id", "access_token"):
         assert is_secret_key(field), field
     for ordinary in ("id", "email", "name", "username", "vanityname", "picture", "type", "user_id", "connection"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-API_DIR = ROOT.parent / "shared" / "pieces-os-api"  # the reference API description, beside the checkout
+API_DIR = ROOT / "tools" / "pieces-os-api"  # the reference API description (its README says where it is from)
 # The bridge's OpenAPI document, made from API_DIR by `--write-openapi` and kept here, so a clone runs alone.
 OPENAPI_PATH = ROOT / "tools" / "pieces-os-openapi.json"
 
