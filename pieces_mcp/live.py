@@ -377,6 +377,11 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         if refused is not None:
             raise refused from None
         raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    except BadStatusError as exc:
+        # A stream newer than this PiecesOS (the migration stream came with client 5.0.0): say which PiecesOS has it.
+        if exc.status != 404:
+            raise
+        raise await pieces.absent(resource.name, resource.since) from None
     try:
         return stream_state(resource, message)
     except ValidationError as exc:
