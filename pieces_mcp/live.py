@@ -27,7 +27,7 @@ from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import BY_NAME, LiveResource, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, PiecesError, quote_detail
-from pieces_mcp.exchanges.streams import decoded, malformed, open_stream
+from pieces_mcp.exchanges.streams import decoded, malformed, open_stream, refused_message
 from pieces_mcp.models.base import Answer
 
 if TYPE_CHECKING:
@@ -206,7 +206,10 @@ async def first_message(websocket: ClientConnection, budget: Budget, what: str) 
     with anyio.move_on_after(min(FIRST_MESSAGE_WAIT_S, budget.remaining())):
         try:
             return await websocket.recv()
-        except ConnectionClosed:
+        except ConnectionClosed as closed:
+            refused = refused_message(closed, what, STREAM_MESSAGE_BYTES)
+            if refused is not None:
+                raise refused from None
             raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
     return None
 
@@ -222,12 +225,18 @@ async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
         return await pieces.call(endpoint, endpoint.input_model())
     what = f"the {resource.name} stream"
     budget = Budget.for_call(Wait.ORDINARY, pieces.settings)
-    with budget.bound(what):
-        websocket = await open_stream(pieces, resource.path, what, budget.remaining(), STREAM_MESSAGE_BYTES)
-        try:
-            message = await first_message(websocket, budget, what)
-        finally:
-            await websocket.close()
+    try:
+        with budget.bound(what):
+            websocket = await open_stream(pieces, resource.path, what, budget.remaining(), STREAM_MESSAGE_BYTES)
+            try:
+                message = await first_message(websocket, budget, what)
+            finally:
+                await websocket.close()
+    except BadStatusError as exc:
+        # A stream newer than this PiecesOS (the migration stream came with client 5.0.0): say which PiecesOS has it.
+        if exc.status != 404:
+            raise
+        raise await pieces.absent(resource.name, resource.since) from None
     if message is None:
         return pieces.reported.get(resource.name) or NotReportedYet(reported=False, note=NotReportedYet().note)
     try:

@@ -74,7 +74,7 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
         async for message in websocket:
             last = decoded(message, what)
             raw.extend(_file_bytes(last, what))
-            if _status(last) in FINISHED or len(raw) > READ_LIMIT_BYTES:
+            if _status(last, what) in FINISHED or len(raw) > READ_LIMIT_BYTES:
                 break
     except ConnectionClosed as closed:
         raise _broken_off(closed, what) from None
@@ -84,7 +84,7 @@ async def read_streamed(connection: Connection, path: str, what: str, body: Any,
         raise BadStatusError(
             "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
         )
-    if _status(last) == "FAILED":
+    if _status(last, what) == "FAILED":
         raise BadStatusError(
             "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
         )
@@ -114,9 +114,12 @@ def decoded(message: str | bytes, what: str) -> dict[str, Any]:
     return decoded
 
 
-def _status(message: dict[str, Any]) -> str | None:
+def _status(message: dict[str, Any], what: str) -> str | None:
+    """A file-read message's `status`; BadAnswerError when it is there but no text (it could not say "done")."""
     status = message.get("status")
-    return status if isinstance(status, str) else None
+    if status is not None and not isinstance(status, str):
+        raise BadAnswerError(malformed(what, "its status is not text"))
+    return status
 
 
 def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
@@ -136,18 +139,27 @@ def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
 
 def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
     """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
-    from websockets.frames import CloseCode
-
-    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
-    if refused == CloseCode.INVALID_DATA:
-        return BadAnswerError(malformed(what, "a text message that is not UTF-8"))
-    if refused == CloseCode.MESSAGE_TOO_BIG:
-        return BadAnswerError(malformed(what, f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB"))
-    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
-        return BadAnswerError(malformed(what, "a frame that breaks the WebSocket protocol"))
+    refused = refused_message(closed, what, MAX_MESSAGE_BYTES)
+    if refused is not None:
+        return refused
     reason = wire_text.clean(closed.rcvd.reason) if closed.rcvd is not None else ""
     return BadStatusError(
         f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
         "check the path (absolute, a file, readable) and try again.",
         500,
     )
+
+
+def refused_message(closed: ConnectionClosed, what: str, limit_bytes: int) -> BadAnswerError | None:
+    """When websockets closed the stream over a message it refused (we sent the close): the sentence naming why."""
+    from websockets.frames import CloseCode
+
+    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
+    if refused == CloseCode.INVALID_DATA:
+        return BadAnswerError(malformed(what, "a text message that is not UTF-8"))
+    if refused == CloseCode.MESSAGE_TOO_BIG:
+        size = f"{limit_bytes // (1024 * 1024)} MB" if limit_bytes >= 1024 * 1024 else f"{limit_bytes // 1024} KB"
+        return BadAnswerError(malformed(what, f"a message over {size}"))
+    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
+        return BadAnswerError(malformed(what, "a frame that breaks the WebSocket protocol"))
+    return None

@@ -86,9 +86,16 @@ def _state_routes(sim: Simulator) -> list[Route]:
     ]
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a fault may plant a lone surrogate, which UTF-8 cannot carry."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content).encode("ascii")
+
+
 def _fault_routes(sim: Simulator) -> list[Route]:
     async def get_faults(request: Request) -> Response:
-        return JSONResponse(sim.faults())
+        return _AsciiJSONResponse(sim.faults())
 
     async def add_fault(request: Request) -> Response:
         try:
@@ -96,7 +103,7 @@ def _fault_routes(sim: Simulator) -> list[Route]:
         except ControlError as error:
             return _rejected(error)
         sim.add_fault(spec)
-        return JSONResponse(sim.faults())
+        return _AsciiJSONResponse(sim.faults())
 
     return [
         Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),

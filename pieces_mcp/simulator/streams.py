@@ -77,6 +77,37 @@ def _faultable(sim: Simulator, path: str, endpoint: Callable[[WebSocket], Awaita
     return WebSocketRoute(path, faulted)
 
 
+def user_stream(sim: Simulator) -> Callable[[WebSocket], Awaitable[None]]:
+    async def user(websocket: WebSocket) -> None:
+        """`/user/stream`: the signed-in UserProfile, or a message that is not JSON once nobody is signed in.
+
+        The vendor wrapper reads a message that is not JSON as signed out (`AuthWS.on_message`,
+        pieces-os-client-sdk-for-python src/pieces_os_client/wrapper/websockets/auth_ws.py). Who is signed in
+        changes in several places (sign-in, sign-out, a linked provider, the control API), so the stream
+        watches the state as the update stream does, and says where it stands on connect as the wrapper expects.
+        """
+        closed = sim.hub.join("user")  # only ever receives None: PiecesOS went away
+
+        def now() -> str:
+            return json.dumps(sim.state.profile()) if sim.state.signed_in else SIGNED_OUT
+
+        async def produce() -> None:
+            sent = now()
+            await websocket.send_text(sent)
+            while closed.empty():
+                await asyncio.sleep(UPDATE_POLL_S)
+                if (current := now()) != sent:
+                    await websocket.send_text(current)
+                    sent = current
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            sim.hub.leave("user", closed)
+
+    return user
+
+
 def _pushed(
     sim: Simulator, kind: str, stream: str, now: Callable[[], dict[str, Any]]
 ) -> Callable[[WebSocket], Awaitable[None]]:
@@ -120,33 +151,6 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
             await _serve(websocket, produce)
         finally:
             hub.leave("update", closed)
-
-    async def user(websocket: WebSocket) -> None:
-        """`/user/stream`: the signed-in UserProfile, or a message that is not JSON once nobody is signed in.
-
-        The vendor wrapper reads a message that is not JSON as signed out (`AuthWS.on_message`,
-        pieces-os-client-sdk-for-python src/pieces_os_client/wrapper/websockets/auth_ws.py). Who is signed in
-        changes in several places (sign-in, sign-out, a linked provider, the control API), so the stream
-        watches the state as the update stream does, and says where it stands on connect as the wrapper expects.
-        """
-        closed = sim.hub.join("user")  # only ever receives None: PiecesOS went away
-
-        def now() -> str:
-            return json.dumps(sim.state.profile()) if sim.state.signed_in else SIGNED_OUT
-
-        async def produce() -> None:
-            sent = now()
-            await websocket.send_text(sent)
-            while closed.empty():
-                await asyncio.sleep(UPDATE_POLL_S)
-                if (current := now()) != sent:
-                    await websocket.send_text(current)
-                    sent = current
-
-        try:
-            await _serve(websocket, produce)
-        finally:
-            sim.hub.leave("user", closed)
 
     async def file_read(websocket: WebSocket) -> None:
         """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
@@ -195,7 +199,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
             sim, "migration", "stream_os_migration_status", lambda: sim.state.migration
         ),
         "os_update_check_stream": update_status,
-        "stream_user": user,
+        "stream_user": user_stream(sim),
     }
     # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
     routes: list[BaseRoute] = [

@@ -41,7 +41,7 @@ def give_files(simulator: SimulatorProcess, folder: Path) -> Path:
     return folder / "note.md"
 
 
-def more_state(simulator: SimulatorProcess) -> dict[str, Any]:
+def simulator_state(simulator: SimulatorProcess) -> dict[str, Any]:
     state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/state", timeout=5).json()
     return state
 
@@ -87,7 +87,7 @@ async def test_every_new_tool_answers_end_to_end(simulator: SimulatorProcess, mo
         assert results[accepted] == {"accepted": True}
     assert [call["body"] for call in simulator.os_calls("/os/filesystem/file/open")] == [str(note)]
     assert [call["body"] for call in simulator.os_calls("/os/browser/url/open")] == ["https://docs.pieces.app/"]
-    assert more_state(simulator)["nano_models_prepared"] is True
+    assert simulator_state(simulator)["nano_models_prepared"] is True
 
 
 async def test_a_file_past_the_cap_is_cut_and_the_answer_says_so(simulator: SimulatorProcess, tmp_path: Path) -> None:
