@@ -114,7 +114,7 @@ class Feed:
         if self.resource.snapshot is None:
             try:
                 message = await first_message(websocket, budget, self.what)
-            except ConnectionLostError:  # closed at once: following it reopens it
+            except (ConnectionLostError, BadAnswerError):  # closed at once, or a message refused: following reopens it
                 message = None
             self.known = self._baseline(message)
         task_group.start_soon(self._follow, websocket)
