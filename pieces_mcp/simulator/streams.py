@@ -131,7 +131,10 @@ def _pushed(
     return endpoint
 
 
-def stream_routes(sim: Simulator) -> list[BaseRoute]:
+def _update_status(sim: Simulator) -> Callable[[WebSocket], Awaitable[None]]:
+    """`/os/update/check/stream`: the status now, then each change (its state lives in `state.py`, changed in
+    several places, so the stream watches it)."""
+
     async def update_status(websocket: WebSocket) -> None:
         hub = sim.hub
         closed = hub.join("update")  # only ever receives None: PiecesOS went away
@@ -152,6 +155,10 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         finally:
             hub.leave("update", closed)
 
+    return update_status
+
+
+def stream_routes(sim: Simulator) -> list[BaseRoute]:
     async def file_read(websocket: WebSocket) -> None:
         """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
         await websocket.accept()
@@ -198,7 +205,7 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
         "stream_os_migration_status": _pushed(
             sim, "migration", "stream_os_migration_status", lambda: sim.state.migration
         ),
-        "os_update_check_stream": update_status,
+        "os_update_check_stream": _update_status(sim),
         "stream_user": user_stream(sim),
     }
     # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
