@@ -198,7 +198,7 @@ class Settings:
         60.0,
         Option(
             "PIECES_MCP_RESTART_TIMEOUT",
-            "seconds os_restart waits for PiecesOS to answer again after it went down",
+            "seconds os_restart and open_pieces_os wait for PiecesOS to answer (again)",
             _seconds,
             metavar="S",
         ),

@@ -2,7 +2,8 @@
 
 The dialog is always a child process (zenity or kdialog, osascript, or a child Python calling user32), never
 a GUI toolkit inside the server: a toolkit would want the main thread and its own event loop, and a child can
-be killed when the call is cancelled or the wait ends. Only an explicit "Allow" allows: Return (the default
+be killed when the call is cancelled or the wait ends. The text is the guard's whole question (`guard.question`:
+the effective target, escaped by `targets.visible`), shown whole. Only an explicit "Allow" allows: Return (the default
 button is "Don't allow"), Escape, closing the window, a crash of the dialog program and silence all mean no.
 """
 

@@ -17,14 +17,13 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
+from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import Endpoint, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadStatusError, PiecesError
 from pieces_mcp.guard import Asker, AuditError, AuditLog, Decision, Guard, Verdict
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.live import follow_download
 from pieces_mcp.models.base import Answer, ToolInput
-from pieces_mcp.models.os_tools import UpdateCheckInput
 from pieces_mcp.targets import EffectiveCall, TargetRefusedError, effective_call
 
 logger = logging.getLogger(__name__)
@@ -74,17 +73,19 @@ class Dispatcher:
                 refused = Verdict(Decision.REFUSED_TARGET, str(exc))
                 self.audit.record(endpoint.name, refused, "not run", time.monotonic(), {}, secrets.token_hex(6))
             return failure(str(exc))
+        # The call's one budget: the confirmation, the person at a picker and PiecesOS all draw on it (budget.py).
+        budget = Budget.for_call(endpoint.wait, self.pieces.settings)
         if not endpoint.guarded:
-            return await self._run(endpoint, call.arguments, progress)
-        return await self._guarded(endpoint, call, asker, progress)
+            return await self._run(endpoint, call.arguments, progress, budget)
+        return await self._guarded(endpoint, call, asker, progress, budget)
 
     async def _guarded(
-        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None
+        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None, budget: Budget
     ) -> ToolOutcome:
         """Decide, then run an allowed call: its audit line is on disk before PiecesOS hears of it (fail closed)."""
         started, call_id, target = time.monotonic(), secrets.token_hex(6), call.audit()
         try:
-            verdict = await self.guard.decide(endpoint, call, asker, progress)
+            verdict = await self.guard.decide(endpoint, call, asker, progress, budget)
         except anyio.get_cancelled_exc_class():
             self.audit.record(endpoint.name, Verdict(Decision.UNDECIDED), "cancelled", started, target, call_id)
             raise
@@ -97,7 +98,7 @@ class Dispatcher:
             return failure(f"{endpoint.name} did not run: {exc}; nothing runs unaudited. Tell the person.")
         outcome = "failed"
         try:
-            result = await self._run(endpoint, call.arguments, progress)
+            result = await self._run(endpoint, call.arguments, progress, budget)
             outcome = result.audit
             return result
         except anyio.get_cancelled_exc_class():
@@ -106,24 +107,21 @@ class Dispatcher:
         finally:
             self.audit.record(endpoint.name, verdict, outcome, started, target, call_id)
 
-    async def _call(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> Answer:
-        started = time.monotonic()
-
+    async def _call(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> Answer:
         async def call() -> Answer:
-            return await self.pieces.call(endpoint, arguments)
+            return await self.pieces.call(endpoint, arguments, budget, progress)
 
         if endpoint.wait is not Wait.INTERACTIVE:
-            answer = await call()
-        else:
-            answer = await with_heartbeat(call, progress, "the person at their desktop")
-        if isinstance(arguments, UpdateCheckInput) and arguments.follow_download:
-            limit, _ = self.pieces.limit_for(endpoint)  # one limit for the check and the following together
-            answer = await follow_download(self.pieces, answer, limit - (time.monotonic() - started), progress)
-        return answer
+            return await call()
+        return await with_heartbeat(call, progress, "the person at their desktop")
 
-    async def _run(self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None) -> ToolOutcome:
+    async def _run(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> ToolOutcome:
         try:
-            answer = await self._call(endpoint, arguments, progress)
+            answer = await self._call(endpoint, arguments, progress, budget)
         except PiecesError as exc:
             status = f" {exc.status}" if isinstance(exc, BadStatusError) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")

@@ -12,6 +12,7 @@ from pieces_mcp.catalog import BY_NAME, Endpoint, Generation, Since
 from pieces_mcp.client import PiecesOS, http_client, probe_generation
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
+from pieces_mcp.exchanges.launch import url_handler
 from pieces_mcp.guard import Policy
 from pieces_mcp.models.base import NoArguments
 from pieces_mcp.redact import display_url
@@ -66,6 +67,7 @@ def port_files_read(machine: discovery.Machine) -> str:
 
 async def run_doctor(settings: Settings, machine: discovery.Machine | None = None) -> int:
     policy = Policy(settings)
+    say("launcher", _launcher(await url_handler()))
     machine = machine or discovery.Machine.this()
     if settings.base_url:
         say("port file", "not read: PIECES_OS_URL / --base-url is set")
@@ -94,6 +96,15 @@ async def run_doctor(settings: Settings, machine: discovery.Machine | None = Non
             return 1
     _print_policy(settings, policy)
     return 0
+
+
+def _launcher(handler: str | None) -> str:
+    """Whether open_pieces_os can start PiecesOS here: what opens pieces:// links."""
+    if handler is None:
+        return "pieces:// links: which application opens them cannot be known on this system"
+    if not handler:
+        return "no application is registered for pieces:// links: open_pieces_os cannot start PiecesOS"
+    return f"pieces:// links open with {handler} (open_pieces_os starts PiecesOS with it)"
 
 
 def _print_policy(settings: Settings, policy: Policy) -> None:

@@ -21,9 +21,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import CATALOG, TOOLSETS, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
-from pieces_mcp.desktop import ask_on_desktop
 from pieces_mcp.heartbeat import Progress, with_heartbeat
 from pieces_mcp.targets import EffectiveCall
 
@@ -169,19 +169,33 @@ class Guard:
         self.timeout = settings.interactive_timeout
 
     async def decide(
-        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None = None
+        self,
+        endpoint: Endpoint,
+        call: EffectiveCall,
+        asker: Asker,
+        progress: Progress | None = None,
+        budget: Budget | None = None,
     ) -> Verdict:
+        """The verdict; asking the person draws on the call's `budget` (how it is shared: `budget.py`)."""
         settled = self.policy.settled(endpoint)
         if settled is not None:
             return settled
+        budget = budget or Budget.for_call(endpoint.wait, self.policy.settings)
+        verdict = await self._ask(endpoint, call, asker, progress, budget.for_confirmation())
+        budget.confirmed()
+        return verdict
+
+    async def _ask(
+        self, endpoint: Endpoint, call: EffectiveCall, asker: Asker, progress: Progress | None, patience: float
+    ) -> Verdict:
         if self.mode is ConfirmMode.DESKTOP or (self.mode is ConfirmMode.ELICIT and not asker.can_ask):
 
             async def ask() -> Verdict:
-                return await self._ask_on_desktop(endpoint, call, client_could_ask=asker.can_ask)
+                return await self._ask_on_desktop(endpoint, call, patience, client_could_ask=asker.can_ask)
 
             return await with_heartbeat(ask, progress, "the person to answer the dialog on their desktop")
         if asker.can_ask:
-            answer = await asker.ask(question(endpoint, call), self.timeout)
+            answer = await asker.ask(question(endpoint, call), patience)
             return self._from_client(endpoint, answer)
         return Verdict(
             Decision.NO_ELICITATION,
@@ -190,9 +204,14 @@ class Guard:
             f"PIECES_MCP_ALLOW_TOOLS={endpoint.name} to this server's env in the client configuration.",
         )
 
-    async def _ask_on_desktop(self, endpoint: Endpoint, call: EffectiveCall, *, client_could_ask: bool) -> Verdict:
+    async def _ask_on_desktop(
+        self, endpoint: Endpoint, call: EffectiveCall, patience: float, *, client_could_ask: bool
+    ) -> Verdict:
         """Ask with a dialog on the person's desktop; nothing reaches PiecesOS before they choose "Allow"."""
-        outcome = await ask_on_desktop(question(endpoint, call), self.timeout)
+        # The desktop module is imported when a dialog is needed, not at start: most sessions never ask (issue 22).
+        from pieces_mcp.desktop import ask_on_desktop
+
+        outcome = await ask_on_desktop(question(endpoint, call), patience)
         if outcome.allowed:
             return Verdict(Decision.CONFIRMED, asked="desktop")
         if outcome.asked:

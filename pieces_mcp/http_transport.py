@@ -29,7 +29,8 @@ HOST = LOOPBACK
 PATH = "/mcp"
 # How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
 HEADER_TIMEOUT_S = 5.0
-# A session nobody used for this long ends, and with it what it followed (the SDK's default, stated here).
+# A session nobody used for this long no longer follows anything: the SDK's own idle timeout for the whole
+# session in mcp 2.3 (`StreamableHTTPSessionManager`, DEFAULT_SESSION_IDLE_TIMEOUT), stated here.
 SESSION_IDLE_S = 1800.0
 
 
@@ -62,7 +63,7 @@ class SessionEnds:
     The SDK's session manager ends a session on the client's DELETE, or once no request of it has been in flight
     (none served, no GET stream open) for its idle timeout (`StreamableHTTPSessionManager`'s
     `session_idle_timeout`), and offers no hook for either. Every request of a session passes here, so this
-    keeps the same count and the same clock (`idle_s`, given to the SDK too).
+    keeps the same count and the same clock (`idle_s`).
     """
 
     def __init__(self, app: ASGIApp, server: PiecesServer, idle_s: float) -> None:
@@ -112,9 +113,9 @@ def build_app(server: PiecesServer, port: int, token: str, session_idle_s: float
         allowed_hosts=[f"{HOST}:{port}", f"localhost:{port}"],
         allowed_origins=[f"http://{HOST}:{port}", f"http://localhost:{port}"],
     )
-    app = server.streamable_http_app(
-        streamable_http_path=PATH, transport_security=security, host=HOST, session_idle_timeout=session_idle_s
-    )
+    # `session_idle_timeout` is not passed: mcp 2.1 (the floor) has no such parameter (its sessions never expire);
+    # in 2.3 its default is SESSION_IDLE_S, the same clock SessionEnds keeps.
+    app = server.streamable_http_app(streamable_http_path=PATH, transport_security=security, host=HOST)
     return BearerToken(SessionEnds(app, server, session_idle_s), token)
 
 

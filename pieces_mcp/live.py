@@ -1,215 +1,46 @@
-"""PiecesOS's WebSocket operations: reading a file as a stream, and following the live streams.
+"""PiecesOS's live streams as resources: reading one once, and following one for its subscribers.
 
-WebSocket client: `websockets` (python-websockets, BSD). It is the most used and best kept Python
-WebSocket library (RFC 6455 with a test suite of its own, typed, releases every few months), its asyncio
-client runs on the event loop the MCP server already uses, and uvicorn serves the simulator's streams
-with it too, so one library covers both ends. `httpx-ws` would reuse our `httpx` pool, but it is one
-person's project on top of httpx's private transport layer.
-
+Opening and reading the WebSockets is `exchanges.streams`'s; here is what a resource shows and when it changed.
 Nothing here knows MCP: the adapter turns `Feed` changes into resource notifications.
+
+Whether the settings and migration streams send a snapshot on connect the vendor never says (the update stream
+does); both must work. A read waits `FIRST_MESSAGE_WAIT_S` for the first message and answers "no status reported
+yet" (or the latest state a feed saw) when none comes. A feed compares each message with what a read showed when
+it began, so a stream that is silent on connect has its first real change reported, not taken as a baseline.
+
+`websockets` is imported by the functions that open a WebSocket, not with this module: almost no session
+uses one, and importing it cost every start-up (issue 22; `tests/unit/test_start_up_imports.py`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from anyio.abc import TaskGroup
 from pydantic import ValidationError
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import CloseCode
 
-from pieces_mcp import __version__, wire_text
-from pieces_mcp.catalog import BY_NAME, LIVE, Endpoint, LiveResource
-from pieces_mcp.errors import (
-    BadAnswerError,
-    BadStatusError,
-    ConnectionLostError,
-    NotRunningError,
-    PiecesError,
-    TimedOutError,
-    quote_detail,
-)
-from pieces_mcp.heartbeat import Progress
+from pieces_mcp import wire_text
+from pieces_mcp.budget import Budget
+from pieces_mcp.catalog import BY_NAME, LiveResource, Wait
+from pieces_mcp.client import PiecesOS
+from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, PiecesError, quote_detail
+from pieces_mcp.exchanges.streams import decoded, malformed, open_stream, refused_message
 from pieces_mcp.models.base import Answer
-from pieces_mcp.models.files import FileContents
-from pieces_mcp.models.os_tools import UpdateStatus
 
 if TYPE_CHECKING:
-    from pieces_mcp.client import PiecesOS
+    from websockets.asyncio.client import ClientConnection
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # as client.MAX_BODY_BYTES: no OS message should come near it
-FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0)  # between reconnections of a followed stream; the last repeats
-
-
-def ws_url(base_url: str, path: str) -> str:
-    return "ws" + base_url.removeprefix("http") + path
-
-
-async def open_stream(pieces: PiecesOS, path: str, what: str, max_size: int = MAX_MESSAGE_BYTES) -> ClientConnection:
-    """A WebSocket to PiecesOS at `path`, its failures mapped to the same errors as an HTTP call's."""
-    base_url = await pieces.locate()
-    try:
-        # proxy=None: as `trust_env=False` for HTTP, proxy variables must not route loopback traffic elsewhere.
-        return await connect(
-            ws_url(base_url, path),
-            proxy=None,
-            open_timeout=pieces.settings.timeout,
-            max_size=max_size,
-            user_agent_header=f"pieces-mcp/{__version__}",
-        )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        body = bytes(exc.response.body or b"")
-        detail = quote_detail(wire_text.body_text(body, exc.response.headers.get("content-type", "")))
-        advice = "update PiecesOS" if status == 404 else "try again, and restart PiecesOS if it persists"
-        raise BadStatusError(
-            f"PiecesOS refused {what} with HTTP {status} ({detail or 'no detail'}); {advice}.", status
-        ) from None
-    except ConnectionRefusedError:
-        raise NotRunningError(f"PiecesOS is not running: nothing answered at {base_url}; start PiecesOS.") from None
-    except (OSError, InvalidHandshake):
-        raise ConnectionLostError(
-            f"The connection to PiecesOS closed before it answered {what}; it may be restarting: try again."
-        ) from None
-
-
-async def read_streamed(pieces: PiecesOS, endpoint: Endpoint, body: Any) -> dict[str, Any]:
-    """`os_filesystem_file_read_streamed`: send the read attempt, gather `OSFileStreamingRead` messages.
-
-    The vendor marks the operation "[WS]" and leaves the protocol undocumented; what is assumed here (and
-    nobody outside Pieces can confirm without a PiecesOS to try): the attempt is the first message, then each
-    message carries the next bytes in `bytes.raw` until `status` is COMPLETED, FAILED or CANCELED. Reading
-    stops once more than `FileContents.LIMIT` bytes arrived: closing the socket is the only way to cancel.
-    """
-    what = endpoint.name
-    raw: list[int] = []
-    last: dict[str, Any] = {}
-    websocket = await open_stream(pieces, endpoint.path_for("current"), what)
-    try:
-        await websocket.send(json.dumps(body))
-        async for message in websocket:
-            last = _decoded(message, what)
-            raw.extend(_file_bytes(last, what))
-            if _status(last) in FINISHED or len(raw) > FileContents.LIMIT:
-                break
-    except ConnectionClosed as closed:
-        raise _broken_off(closed, what) from None
-    finally:
-        await websocket.close()
-    if not last:
-        raise BadStatusError(
-            "PiecesOS closed the file stream without sending anything; check the path and try again.", 500
-        )
-    if _status(last) == "FAILED":
-        raise BadStatusError(
-            "PiecesOS could not read the file (it reported FAILED); check the path and try again.", 500
-        )
-    return {**last, "bytes": {"raw": raw}}
-
-
-def _malformed(what: str, why: str) -> str:
-    """The sentence for a WebSocket message that is not what the API describes."""
-    return (
-        f"PiecesOS sent {what} a malformed message ({why}), not the JSON object its API describes; "
-        "restart PiecesOS and try again, and update it if this keeps happening."
-    )
-
-
-_JSON_KINDS: dict[type, str] = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
-
-
-def _decoded(message: str | bytes, what: str) -> dict[str, Any]:
-    """One message as a JSON object, every string cleaned and masked (`wire_text`); BadAnswerError names the flaw."""
-    try:
-        decoded = wire_text.frame_json(message)
-    except wire_text.NotJSONError as problem:
-        raise BadAnswerError(_malformed(what, problem.why)) from None
-    if not isinstance(decoded, dict):
-        kind = _JSON_KINDS.get(type(decoded), "a number")
-        raise BadAnswerError(_malformed(what, f"JSON {kind} where an object belongs"))
-    return decoded
-
-
-def _status(message: dict[str, Any]) -> str | None:
-    status = message.get("status")
-    return status if isinstance(status, str) else None
-
-
-def _file_bytes(message: dict[str, Any], what: str) -> list[int]:
-    """The bytes one file-read message carries (`bytes.raw`); BadAnswerError when they are not bytes."""
-    block = message.get("bytes")
-    raw = block.get("raw") if isinstance(block, dict) else block
-    if raw is None:
-        return []
-    try:
-        if not isinstance(raw, list):
-            raise TypeError
-        bytes(raw)  # checks every item is an integer 0-255, at C speed
-    except (TypeError, ValueError):
-        raise BadAnswerError(_malformed(what, "its bytes.raw is not a list of byte values 0-255")) from None
-    return raw
-
-
-def _broken_off(closed: ConnectionClosed, what: str) -> PiecesError:
-    """The file stream closed before the end: a message we refused (not UTF-8, too large), or PiecesOS gave up."""
-    refused = closed.sent.code if closed.sent is not None and closed.rcvd is None else None
-    if refused == CloseCode.INVALID_DATA:
-        return BadAnswerError(_malformed(what, "a text message that is not UTF-8"))
-    if refused == CloseCode.MESSAGE_TOO_BIG:
-        return BadAnswerError(_malformed(what, f"a message over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB"))
-    if refused is not None and refused != CloseCode.NORMAL_CLOSURE:
-        return BadAnswerError(_malformed(what, "a frame that breaks the WebSocket protocol"))
-    reason = wire_text.clean(closed.rcvd.reason) if closed.rcvd is not None else ""
-    return BadStatusError(
-        f"PiecesOS could not read the file ({quote_detail(reason) or 'the stream broke off'}); "
-        "check the path (absolute, a file, readable) and try again.",
-        500,
-    )
-
-
-DOWNLOAD_UNDER_WAY = frozenset({"AVAILABLE", "DOWNLOADING"})
-# Ends a followed download a little before the call's own deadline, so the latest status is an answer.
-DEADLINE_MARGIN_S = 0.25
-
-
-async def follow_download(pieces: PiecesOS, first: Answer, limit: float, progress: Progress | None) -> Answer:
-    """After `os_update_check`: while an update downloads, relay its percentage as progress; the latest status.
-
-    Follows PiecesOS's update stream ("it is recommended to use the stream instead of pulling", the vendor's
-    os_update_check_stream) until the update is no longer under way or the call's `limit` is nearly spent.
-    """
-    if not isinstance(first, UpdateStatus) or first.status not in DOWNLOAD_UNDER_WAY:
-        return first
-    latest, reported = first, -1.0
-    stream = next(live for live in LIVE if live.name == "os_update_check_stream")
-    with anyio.move_on_after(max(0.0, limit - DEADLINE_MARGIN_S)):
-        websocket = await open_stream(pieces, stream.path, f"the {stream.name} stream")
-        try:
-            async for message in websocket:
-                try:
-                    latest = UpdateStatus.model_validate(_decoded(message, stream.name))
-                except (BadAnswerError, ValidationError):
-                    continue
-                # MCP progress must increase from one notification to the next: repeats are not reported.
-                if progress is not None and latest.percentage is not None and latest.percentage > reported:
-                    reported = float(latest.percentage)
-                    await progress(reported, f"Downloading the PiecesOS update: {latest.percentage}%")
-                if latest.status not in DOWNLOAD_UNDER_WAY:
-                    break
-        except ConnectionClosed:
-            pass  # PiecesOS went away (to install the update?): the latest status seen is the answer
-        finally:
-            with anyio.CancelScope(shield=True):
-                await websocket.close()
-    return latest
+# How long a stream gets to send its state on connect before it counts as one that says nothing until a change.
+# A stream that sends it does so at once (the update stream's first message follows the connection; the
+# simulator's within milliseconds): one second is far beyond that, yet short enough that subscribing over
+# Streamable HTTP, whose clients give up on a silent answer after a few seconds, still answers.
+FIRST_MESSAGE_WAIT_S = 1.0
 
 
 Notify = Callable[[str], Awaitable[None]]
@@ -239,7 +70,7 @@ def stream_state(resource: LiveResource, message: str | bytes) -> Answer:
     """One stream message as the resource's state; a BadAnswerError or ValidationError when it is none."""
     if resource.not_json is not None and not _is_json(message):
         return resource.model.model_validate(resource.not_json)
-    data = _decoded(message, resource.name)
+    data = decoded(message, resource.name)
     return resource.model.model_validate({resource.message_key: data} if resource.message_key else data)
 
 
@@ -254,8 +85,9 @@ def _is_json(message: str | bytes) -> bool:
 class Feed:
     """Follows one live stream for every subscriber and calls `changed(resource)` when its state changes.
 
-    The first message only sets the baseline when the resource has no snapshot to compare with; repeated
-    identical messages are not changes. A dropped stream is reopened (PiecesOS restarting comes back).
+    Each message is compared with the baseline, what a read showed when the feed began (a stream's snapshot on
+    connect then equals it; a stream silent on connect has its first change reported); repeated identical
+    messages are not changes. A dropped stream is reopened (PiecesOS restarting comes back).
     """
 
     def __init__(self, pieces: PiecesOS, resource: LiveResource, changed: Callable[[LiveResource], None]) -> None:
@@ -266,12 +98,37 @@ class Feed:
         self.scope = anyio.CancelScope()
 
     async def start(self, task_group: TaskGroup) -> None:
-        """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`."""
+        """Open the stream now (so no change after the subscription is missed), then follow it in `task_group`.
+
+        The baseline is what a read shows now: the snapshot endpoint's answer, else the stream's first message
+        within `FIRST_MESSAGE_WAIT_S`, else nothing reported (a stream silent on connect has its first change
+        reported).
+        """
         if self.resource.snapshot is not None:
             baseline = await read_once(self.pieces, self.resource)
             self.known = self._fingerprint(baseline.model_dump(mode="json", exclude_unset=True))
-        websocket = await open_stream(self.pieces, self.resource.path, self.what, STREAM_MESSAGE_BYTES)
+        budget = Budget.for_call(Wait.ORDINARY, self.pieces.settings)
+        websocket = await open_stream(
+            self.pieces, self.resource.path, self.what, budget.remaining(), STREAM_MESSAGE_BYTES
+        )
+        if self.resource.snapshot is None:
+            try:
+                message = await first_message(websocket, budget, self.what)
+            except (ConnectionLostError, BadAnswerError):  # closed at once, or a message refused: following reopens it
+                message = None
+            self.known = self._baseline(message)
         task_group.start_soon(self._follow, websocket)
+
+    def _baseline(self, message: str | bytes | None) -> dict[str, Any]:
+        """The fingerprint of a stream's first message; one no message matches when there was none."""
+        try:
+            if message is None:
+                raise BadAnswerError("nothing reported")
+            state = stream_state(self.resource, message)
+        except (BadAnswerError, ValidationError):
+            return NotReportedYet().model_dump(mode="json")
+        self.pieces.reported[self.resource.name] = state
+        return self._fingerprint(state.model_dump(mode="json", exclude_unset=True))
 
     @property
     def what(self) -> str:
@@ -291,6 +148,8 @@ class Feed:
             logger.warning("Stopped following %s: %s", self.resource.name, type(exc).__name__)
 
     async def _follow_until_stopped(self, websocket: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         with self.scope:
             failures = 0
             while True:
@@ -306,7 +165,13 @@ class Feed:
                     await anyio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)])
                     failures += 1
                     try:
-                        websocket = await open_stream(self.pieces, self.resource.path, self.what, STREAM_MESSAGE_BYTES)
+                        websocket = await open_stream(
+                            self.pieces,
+                            self.resource.path,
+                            self.what,
+                            self.pieces.settings.timeout,
+                            STREAM_MESSAGE_BYTES,
+                        )
                         break
                     except PiecesError:
                         continue
@@ -318,6 +183,7 @@ class Feed:
             except (BadAnswerError, ValidationError):
                 logger.warning("The %s stream sent a message of an unexpected shape; ignored", self.resource.name)
                 continue
+            self.pieces.reported[self.resource.name] = state
             data = self._fingerprint(state.model_dump(mode="json", exclude_unset=True))
             if data == self.known:
                 continue
@@ -326,29 +192,57 @@ class Feed:
                 self.changed(self.resource)
 
 
+class NotReportedYet(Answer):
+    """What a read of a stream shows when PiecesOS has said nothing on it (it may send changes only)."""
+
+    reported: Literal[False] = False
+    note: str = "no status reported yet: PiecesOS has sent nothing on this stream since it was opened"
+
+
+async def first_message(websocket: ClientConnection, budget: Budget, what: str) -> str | bytes | None:
+    """The stream's first message, or None when it said nothing within `FIRST_MESSAGE_WAIT_S` (and the budget)."""
+    from websockets.exceptions import ConnectionClosed
+
+    with anyio.move_on_after(min(FIRST_MESSAGE_WAIT_S, budget.remaining())):
+        try:
+            return await websocket.recv()
+        except ConnectionClosed as closed:
+            refused = refused_message(closed, what, STREAM_MESSAGE_BYTES)
+            if refused is not None:
+                raise refused from None
+            raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    return None
+
+
 async def read_once(pieces: PiecesOS, resource: LiveResource) -> Answer:
-    """A live resource's state now: its snapshot endpoint's answer, else the stream's first message."""
+    """A live resource's state now: its snapshot endpoint's answer, else the stream's first message.
+
+    A stream may say nothing until something changes: then, after `FIRST_MESSAGE_WAIT_S`, the latest state a feed
+    saw on it, else `NotReportedYet`. Either way the read answers within --timeout.
+    """
     if resource.snapshot is not None:
         endpoint = BY_NAME[resource.snapshot]
         return await pieces.call(endpoint, endpoint.input_model())
     what = f"the {resource.name} stream"
+    budget = Budget.for_call(Wait.ORDINARY, pieces.settings)
     try:
-        with anyio.fail_after(pieces.settings.timeout):
-            websocket = await open_stream(pieces, resource.path, what, STREAM_MESSAGE_BYTES)
+        with budget.bound(what):
+            websocket = await open_stream(pieces, resource.path, what, budget.remaining(), STREAM_MESSAGE_BYTES)
             try:
-                message = await websocket.recv()
+                message = await first_message(websocket, budget, what)
             finally:
                 await websocket.close()
-    except TimeoutError:
-        raise TimedOutError(
-            f"PiecesOS said nothing on {what} within {pieces.settings.timeout:g} s; try again."
-        ) from None
-    except ConnectionClosed:
-        raise ConnectionLostError(f"PiecesOS closed {what} before saying anything; try again.") from None
+    except BadStatusError as exc:
+        # A stream newer than this PiecesOS (the migration stream came with client 5.0.0): say which PiecesOS has it.
+        if exc.status != 404:
+            raise
+        raise await pieces.absent(resource.name, resource.since) from None
+    if message is None:
+        return pieces.reported.get(resource.name) or NotReportedYet(reported=False, note=NotReportedYet().note)
     try:
         return stream_state(resource, message)
     except ValidationError as exc:
-        raise BadAnswerError(_malformed(what, f"the wrong shape: {_shape_problem(exc)}")) from None
+        raise BadAnswerError(malformed(what, f"the wrong shape: {_shape_problem(exc)}")) from None
 
 
 def _shape_problem(exc: ValidationError) -> str:

@@ -73,13 +73,8 @@ def mask_answer(value: Any, prepare: Callable[[str], str] = str) -> Any:
     Values under secret-named keys become MASK (`mask_structure`), every other string passes `mask_text`;
     a string that is one UUID is kept, as an object's id. Iterative, like `mask_structure`.
     """
-
-    def text(item: str) -> str:
-        item = prepare(item)
-        return item if _UUID.fullmatch(item) else mask_text(item)
-
     if isinstance(value, str):
-        return text(value)
+        return _masked_value(prepare(value))
     root: list[Any] = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
     while stack:
@@ -88,24 +83,38 @@ def mask_answer(value: Any, prepare: Callable[[str], str] = str) -> Any:
         if isinstance(item, dict):
             copy: dict[Any, Any] = {}
             for name, inner in item.items():
-                name = prepare(name) if isinstance(name, str) else name
-                copy[name] = MASK if isinstance(name, str) and is_secret_key(name) else inner
+                if isinstance(name, str):
+                    name = prepare(name)
+                    if is_secret_key(name):
+                        copy[name] = MASK
+                        continue
+                copy[name] = _masked_value(prepare(inner)) if isinstance(inner, str) else inner
+                if isinstance(inner, (dict, list)):
+                    stack.append((copy, name))
             parent[key] = copy
-            _visit(copy, copy.items(), stack, text)
         elif isinstance(item, list):
-            copy_list = list(item)
+            copy_list = [_masked_value(prepare(inner)) if isinstance(inner, str) else inner for inner in item]
             parent[key] = copy_list
-            _visit(copy_list, enumerate(copy_list), stack, text)
+            stack.extend((copy_list, index) for index, inner in enumerate(item) if isinstance(inner, (dict, list)))
     return root[0]
 
 
-def _visit(container: Any, entries: Any, stack: list[tuple[Any, Any]], text: Callable[[str], str]) -> None:
-    """Mask the strings of one container in place and queue its containers (a list of ints costs one pass)."""
-    for key, inner in list(entries):
-        if isinstance(inner, str):
-            container[key] = text(inner)
-        elif isinstance(inner, (dict, list)):
-            stack.append((container, key))
+# Strings of earlier answers that masking left as they were (PiecesOS repeats its names, versions and
+# timestamps call after call): found again, they cost one lookup. Only such strings are kept, so the set
+# holds no credential; it is emptied when full.
+_UNCHANGED: set[str] = set()
+_UNCHANGED_LIMIT = 8192
+
+
+def _masked_value(item: str) -> str:
+    if item in _UNCHANGED:
+        return item
+    masked = item if _UUID.fullmatch(item) else mask_text(item)
+    if masked == item and len(item) <= 256:
+        if len(_UNCHANGED) >= _UNCHANGED_LIMIT:
+            _UNCHANGED.clear()
+        _UNCHANGED.add(item)
+    return masked
 
 
 def drop_secrets(value: Any) -> Any:
@@ -178,22 +187,27 @@ def _prefixed(match: re.Match[str]) -> str:
 
 
 # What every pattern above needs somewhere in a text to match: a secret or scheme name (the key and scheme
-# patterns), a known prefix, "eyJ" (a JWT), "://" (a URL), or a run as long as the shortest run pattern's
-# (16: hex; the base64 run is the one whose alphabet is larger). A text without any of them is left as it is
-# after two searches: most strings of an answer (names, versions, enum values) meet no pattern. The names are
-# searched in the lower-cased text (re's case-insensitive alternation is ten times slower), so only in ASCII
-# text: re's IGNORECASE also equates a few non-ASCII letters with ASCII ones (U+017F with "s").
+# patterns), a known prefix, "eyJ" (a JWT), "://" (a URL), a run as long as the shortest run pattern's (16: hex),
+# or a base64 run with a digit and both cases (all `_random_base64` masks; a path is such a run, rarely mixed).
+# A text without any of them is left as it is after a few searches: most strings of an answer (names, versions,
+# enum values, paths) meet no pattern. The names are searched in the lower-cased text (re's case-insensitive
+# alternation is ten times slower), so only in ASCII text: re's IGNORECASE also equates a few non-ASCII
+# letters with ASCII ones (U+017F with "s").
 _CANDIDATE_NAMES = re.compile(r"key|token|secret|passw|credential|authori|cookie|customer|bearer|basic")
 _CANDIDATE_SHAPES = re.compile(
-    r"eyJ|://|(?:sk|pk|rk)[-_]|org-|cus_|gh[opusr]_|github_pat_|xox[abprs]-|AKIA|AIza|ya29\."
-    r"|[A-Za-z0-9_\-]{16}|[A-Za-z0-9+/_\-]{32}"
+    r"eyJ|://|(?:sk|pk|rk)[-_]|org-|cus_|gh[opusr]_|github_pat_|xox[abprs]-|AKIA|AIza|ya29\.|[A-Za-z0-9_\-]{16}"
 )
+_DIGIT = re.compile(r"[0-9]")
 
 
 def _may_hold_a_credential(text: str) -> bool:
     if not text.isascii():
         return True
-    return bool(_CANDIDATE_NAMES.search(text.lower()) or _CANDIDATE_SHAPES.search(text))
+    lowered = text.lower()
+    if _CANDIDATE_NAMES.search(lowered) or _CANDIDATE_SHAPES.search(text):
+        return True
+    mixed = lowered != text and text.upper() != text and _DIGIT.search(text) is not None
+    return mixed and _BASE64_RUN.search(text) is not None
 
 
 def mask_text(text: str) -> str:
@@ -209,8 +223,18 @@ def mask_text(text: str) -> str:
     text = _JWT.sub(MASK, text)
     text = _PREFIXED.sub(_prefixed, text)
     text = _BASE64_RUN.sub(_random_base64, text)
-    text = _RUN.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
+    text = _RUN.sub(_random_run, text)
     return _HEX_RUN.sub(MASK, text)
+
+
+# A name made of lower-case words and numbers, the last word perhaps numbered: `test_reads_a_file_en1`,
+# `module_00001`, `pieces-demo-2024`. Paths PiecesOS echoes are full of them; a key mixes digits into its words.
+_NAME = re.compile(r"(?:[a-z]+|[0-9]+)(?:[_\-]+(?:[a-z]+|[0-9]+))*[0-9]*[_\-]*")
+
+
+def _random_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return MASK if _looks_random(run) and not _NAME.fullmatch(run) else run
 
 
 def _random_base64(match: re.Match[str]) -> str:

@@ -112,11 +112,6 @@ def body_text(content: bytes, content_type: str) -> str:
     return decode(content, declared_charset(content_type))
 
 
-def frame_text(message: str | bytes) -> str:
-    """A WebSocket message as text: a text frame as sent (websockets checked its UTF-8), a binary one decoded."""
-    return clean(message) if isinstance(message, str) else decode(message, None)
-
-
 def json_value(text: str) -> Any:
     """Decoded text as JSON, every string cleaned and masked; NotJSONError says why it is not JSON."""
     try:
@@ -129,22 +124,50 @@ def json_value(text: str) -> Any:
 
 
 def body_json(content: bytes, content_type: str) -> Any:
-    """An HTTP body as JSON: decoded as declared, else as JSON detects its own encoding (UTF-8, -16 or -32)."""
-    try:
-        return json_value(body_text(content, content_type))
-    except NotJSONError as declared:
-        try:
-            detected = json.loads(content)  # RFC 4627's detection by where the zero bytes are
-        except (ValueError, RecursionError):
-            raise declared from None
-        return mask_answer(detected, clean)
+    """An HTTP body as JSON, every string cleaned and masked; NotJSONError says why it is not JSON."""
+    return _json_of_bytes(content, declared_charset(content_type))
 
 
 def frame_json(message: str | bytes) -> Any:
     """A WebSocket message as JSON; NotJSONError says why it is not (binary data is named as such)."""
+    if isinstance(message, str):
+        return json_value(clean(message))
     try:
-        return json_value(frame_text(message))
+        return _json_of_bytes(message, None)
     except NotJSONError as problem:
-        if isinstance(message, bytes) and problem.why.startswith("text"):
+        if problem.why.startswith("text"):
             raise NotJSONError("binary data that is not JSON text") from None
         raise
+
+
+def _json_of_bytes(content: bytes, charset: str | None) -> Any:
+    """JSON bytes in the first encoding they read as JSON in: a BOM's; UTF-8, which JSON is (RFC 8259 8.1) even
+    where a server declares otherwise; the declared charset; or the one JSON's own zero-byte pattern shows
+    (RFC 4627 3: UTF-16 or UTF-32 without a BOM)."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return json_value(clean(content[len(bom) :].decode(codec, "replace")))
+    first: NotJSONError | None = None
+    for name in dict.fromkeys(("utf-8", charset)):
+        if name is None:
+            continue
+        codec = _unmarked_order(content, name) if name in ("utf-16", "utf-32") else name
+        try:
+            text = content.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        try:
+            return json_value(clean(text))
+        except NotJSONError as problem:
+            if problem.why.startswith("JSON nested"):
+                raise
+            first = first or problem
+    try:
+        return mask_answer(json.loads(content), clean)
+    except (ValueError, RecursionError):
+        pass
+    # Bytes that fit no encoding: what does not decode becomes U+FFFD, and the rest may still be JSON.
+    try:
+        return json_value(decode(content, charset))
+    except NotJSONError as problem:
+        raise (first or problem) from None

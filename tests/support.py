@@ -7,11 +7,13 @@ import json
 import logging
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
@@ -58,7 +60,24 @@ class SimulatorProcess:
         return response.json() if response.content else None
 
     def reset(self) -> None:
-        self.control("reset")
+        try:
+            self.control("reset")
+        except httpx.ConnectError:  # a test left it quit (os_terminate): its port refuses connections
+            self.launch()
+            self.control("reset")
+
+    def ensure_running(self) -> None:
+        """Launch it again if a call quit it (os_terminate): its port then refuses connections."""
+        try:
+            httpx.get(f"{self.url}/.well-known/health", timeout=5)
+        except httpx.ConnectError:
+            self.launch()
+
+    def launch(self) -> None:
+        """Start a simulated PiecesOS that quit again, as pieces://launch would (SIGUSR1, see simulator/server.py);
+        returns once it answers its health check."""
+        os.kill(self.process.pid, signal.SIGUSR1)
+        wait_until_healthy(self.url)
 
     def state(self, **changes: Any) -> None:
         self.control("state", changes)
@@ -80,6 +99,17 @@ class SimulatorProcess:
 
     def os_calls(self, path: str) -> list[dict[str, Any]]:
         return [call for call in self.calls() if call["path"] == path]
+
+
+def wait_until_healthy(url: str, within_s: float = 30) -> None:
+    """Returns once `url` answers its health check: the signal that a (re)started PiecesOS is up."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with suppress(httpx.TransportError):
+            if httpx.get(f"{url}/.well-known/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{url} did not answer its health check within {within_s} s")
 
 
 def start_simulator(*args: str) -> SimulatorProcess:

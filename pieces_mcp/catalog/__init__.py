@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pieces_mcp.catalog import files, local_models, os_tools, process, settings, user
-from pieces_mcp.catalog.entry import CONFIRM_NOTE, EXAMPLE_FILES, ArgumentKind, Endpoint, Example, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    CONFIRM_NOTE,
+    EXAMPLE_FILES,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Exchange,
+    ModelRef,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import GENERATIONS, WIRE, Generation, Since
 from pieces_mcp.catalog.streams import LIVE, LiveResource
 
@@ -28,8 +39,11 @@ __all__ = [
     "ArgumentKind",
     "Endpoint",
     "Example",
+    "Exchange",
     "Generation",
     "LiveResource",
+    "ModelRef",
+    "Models",
     "Risk",
     "Since",
     "Wait",

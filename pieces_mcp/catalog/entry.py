@@ -30,8 +30,22 @@ class ArgumentKind(str, Enum):
 
 
 class Wait(str, Enum):
+    """Which limit a call's `Budget` gets (pieces_mcp/budget.py)."""
+
     ORDINARY = "ordinary"  # --timeout
     INTERACTIVE = "interactive"  # --interactive-timeout: waits for a person at the desktop
+    COMEBACK = "comeback"  # --timeout plus --restart-timeout: PiecesOS goes down or starts, and the call waits
+
+
+class Exchange(str, Enum):
+    """How the call goes over the wire; `pieces_mcp.exchanges.EXCHANGES` holds the object for each."""
+
+    REQUEST = "request"  # one HTTP request, its JSON answer
+    FOLLOWED_DOWNLOAD = "followed download"  # the request, then (when asked) the update stream while it downloads
+    STREAMED_READ = "streamed read"  # a WebSocket: the body is the first message, the answer gathered from many
+    RESTART = "restart"  # the request, then PiecesOS goes down and the call waits for it to come back
+    QUIT = "quit"  # the request, then the wait until PiecesOS's port refuses connections (the process ended)
+    LAUNCH = "launch"  # open pieces://launch through the OS, then wait for PiecesOS to answer
 
 
 _Model = TypeVar("_Model")
@@ -125,9 +139,7 @@ class Endpoint:
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = False  # reaches beyond this machine (Pieces cloud, an identity provider)
-    restarts: bool = False  # PiecesOS goes away after answering; the call waits for it to come back
-    # A WebSocket operation: the body is the first message, the answer gathered from PiecesOS's messages.
-    websocket: bool = False
+    exchange: Exchange = Exchange.REQUEST
     # What happens, in plain words, for the person asked to confirm a guarded call.
     consequence: str = ""
     # What an unguarded tool may still set going, in plain words: such a tool is not annotated read-only,
@@ -160,6 +172,11 @@ class Endpoint:
     @property
     def moved_between_generations(self) -> bool:
         return not isinstance(self.path, str)
+
+    @property
+    def served_over_http(self) -> bool:
+        """Whether PiecesOS serves the path itself (`open_pieces_os` opens a URL through the OS instead)."""
+        return self.path_for("current").startswith("/")
 
     @property
     def guarded(self) -> bool:

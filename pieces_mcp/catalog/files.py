@@ -9,6 +9,7 @@ from pieces_mcp.catalog.entry import (
     ArgumentKind,
     Endpoint,
     Example,
+    Exchange,
     Models,
     Risk,
     Wait,
@@ -99,7 +100,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
-        websocket=True,  # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path
+        # the vendor marks it "[WS]"; its generated client's plain GET cannot send the path
+        exchange=Exchange.STREAMED_READ,
         consequence=(
             "The contents of the file named below (up to "
             f"{READ_LIMIT_BYTES // 1000} KB) will be handed to your AI assistant and its provider."

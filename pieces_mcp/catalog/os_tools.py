@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Exchange,
+    Models,
+    Risk,
+    Wait,
+)
 
 OS_MODELS = Models("pieces_mcp.models.os_tools")
 
@@ -68,6 +78,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         idempotent=True,
         open_world=True,
+        exchange=Exchange.FOLLOWED_DOWNLOAD,
         # The vendor has no other call that starts the download: its CLI (pieces-app/cli-agent,
         # src/pieces/core/update_pieces_os.py) and its Raycast extension drive a whole update with repeated
         # POST /os/update/check until READY_TO_RESTART, then os_restart; the SDK's OSApi has only the check and
@@ -104,7 +115,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         title="Restart PiecesOS",
         description=(
             "Restart PiecesOS (also how a downloaded update is installed). Waits until PiecesOS answers "
-            "again and reports how long it was down. Only when the person asked for a restart." + CONFIRM_NOTE
+            "again and reports how long it was down, or that it did not come back (then open_pieces_os starts "
+            "it), and whether the person is still signed in. Only when the person asked for a restart." + CONFIRM_NOTE
         ),
         method="GET",
         path="/os/restart",
@@ -112,9 +124,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         answer=OS_MODELS.RestartOutcome,
         risk=Risk.GUARDED,
         toolset=TOOLSET,
-        wait=Wait.ORDINARY,
+        wait=Wait.COMEBACK,
         destructive=True,
-        restarts=True,
+        exchange=Exchange.RESTART,
         consequence=(
             "PiecesOS will restart: the Pieces apps connected to it lose it for a few seconds, and anything "
             "it is doing now is interrupted."

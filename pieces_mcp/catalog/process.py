@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from pieces_mcp.catalog.entry import BASE_MODELS, CONFIRM_NOTE, ArgumentKind, Endpoint, Example, Models, Risk, Wait
+from pieces_mcp.catalog.entry import (
+    BASE_MODELS,
+    CONFIRM_NOTE,
+    ArgumentKind,
+    Endpoint,
+    Example,
+    Exchange,
+    Models,
+    Risk,
+    Wait,
+)
 from pieces_mcp.catalog.generations import FROM_V10
 
 PROCESS_MODELS = Models("pieces_mcp.models.process")
 
 TOOLSET = "process"
-ABOUT = "quit PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
+ABOUT = "quit and start PiecesOS, free its memory, launch, restart or stop the Pieces applets it serves"
+
+# The applet names are the vendor's enum; the one whose name says nothing is told in words in the question.
+SETTINGS_APPLET_IN_WORDS = " (FUTURE_APPLET_MODULE_PLACEHOLDER_A is PiecesOS's settings.)"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -28,11 +41,36 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
+        exchange=Exchange.QUIT,
         consequence=(
             "PiecesOS will quit and stay off until you start it again: the Pieces apps lose it, and anything it "
             "is doing now is stopped."
         ),
         examples=(Example(answer_has=("accepted",)),),
+    ),
+    Endpoint(
+        # The vendor wrapper's own name (pieces-os-client-sdk-for-python, wrapper/client.py
+        # `PiecesClient.open_pieces_os`): not a PiecesOS endpoint but the OS opening `pieces://launch`.
+        name="open_pieces_os",
+        title="Start PiecesOS",
+        description=(
+            "Start PiecesOS when it is not running (after os_terminate, or when another tool says it is not "
+            "running), as the Pieces apps do: opens pieces://launch on this machine, waits until PiecesOS answers "
+            "and reports the version that came up. Nothing is opened when it already runs." + CONFIRM_NOTE
+        ),
+        method="GET",
+        path="pieces://launch",
+        arguments=BASE_MODELS.NoArguments,
+        answer=PROCESS_MODELS.LaunchOutcome,
+        risk=Risk.GUARDED,
+        toolset=TOOLSET,
+        wait=Wait.COMEBACK,
+        idempotent=True,
+        exchange=Exchange.LAUNCH,
+        consequence="PiecesOS will be started on this computer (the Pieces app may open a window).",
+        # With PiecesOS answering (the simulator's default) it opens nothing; tests/e2e/test_open_pieces_os.py
+        # starts one through a fake URL opener.
+        examples=(Example(answer_has=("already_running", "running", "version")),),
     ),
     Endpoint(
         name="os_memory_optimize",
@@ -70,7 +108,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         idempotent=True,
-        consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop).",
+        consequence="PiecesOS will start the Pieces applet named below (it may open a window on your desktop)."
+        + SETTINGS_APPLET_IN_WORDS,
         examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
@@ -90,7 +129,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         since=FROM_V10,
         wait=Wait.ORDINARY,
         destructive=True,
-        consequence="The Pieces applet named below will be shut down and started again; its open window closes.",
+        consequence="The Pieces applet named below will be shut down and started again; its open window closes."
+        + SETTINGS_APPLET_IN_WORDS,
         examples=(Example({"type": "COPILOT"}, answer_has=("type", "port")),),
     ),
     Endpoint(
@@ -108,7 +148,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         wait=Wait.ORDINARY,
         destructive=True,
         idempotent=True,
-        consequence="The Pieces applet named below will be shut down; its open window closes.",
+        consequence="The Pieces applet named below will be shut down; its open window closes."
+        + SETTINGS_APPLET_IN_WORDS,
         examples=(Example({"type": "COPILOT"}, answer_has=("accepted",)),),
     ),
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from pieces_mcp.catalog.generations import Generation
 from pieces_mcp.redact import drop_secrets, is_secret_key
@@ -99,14 +99,21 @@ class Answer(BaseModel):
     """A PiecesOS answer as a tool result; `from_wire` turns the decoded JSON body into one."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Said beside the data by the exchange that made the answer, not in it (e.g. that this PiecesOS cannot
+    # report a download's progress).
+    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_wire(cls, payload: Any) -> Answer:
         return cls.model_validate(payload)
 
+    def with_note(self, note: str) -> Answer:
+        self._notes.append(note)
+        return self
+
     def notes(self) -> list[str]:
         """Sentences for the person or model beyond the data itself (e.g. that a list was cut)."""
-        return []
+        return list(self._notes)
 
 
 class GroupedTimestamp(Answer):

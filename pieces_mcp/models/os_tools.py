@@ -236,7 +236,7 @@ class PickedPaths(Answer):
 
 
 class RestartOutcome(Answer):
-    """`os_restart` answers 204; the tool then waits for PiecesOS to come back."""
+    """`os_restart` answers 204; the tool then waits for PiecesOS to come back, and reads who is signed in."""
 
     restarted: bool = Field(description="PiecesOS accepted the restart.")
     back_online: bool = Field(description="PiecesOS answered its health check again within the restart's bound (60 s).")
@@ -244,6 +244,27 @@ class RestartOutcome(Answer):
     base_url: Annotated[str | None, AfterValidator(lambda url: url and display_url(url))] = Field(
         description="Where PiecesOS answers after the restart."
     )
+    signed_in_before: bool | None = Field(
+        default=None, description="Whether someone was signed in to Pieces before the restart; null when unknown."
+    )
+    signed_in_after: bool | None = Field(
+        default=None,
+        description="Whether someone is signed in after it; null when PiecesOS did not come back or cannot say.",
+    )
+
+    def notes(self) -> list[str]:
+        said = []
+        if not self.back_online:
+            # PiecesOS may not come back by itself after an update (pieces-app/support#449); the vendor CLI then
+            # opens pieces://launch, which is what open_pieces_os does.
+            said.append(
+                "PiecesOS did not come back within the restart's bound: start it with open_pieces_os "
+                "(or the Pieces desktop app), then try again."
+            )
+        if self.signed_in_before and self.signed_in_after is False:
+            # Updates have signed people out (pieces-app/support#1001, #685).
+            said.append("The restart signed the person out of Pieces: they can sign in again with sign_into_os.")
+        return said
 
 
 class MigrationInformation(Answer):

@@ -36,14 +36,16 @@ def create_app(api: Generation = "current") -> Starlette:
     """A simulated PiecesOS of generation `api`, with fresh state."""
     if api not in GENERATIONS:
         raise ValueError(f"api must be one of {GENERATIONS}, not {api!r}")
-    missing = sorted(endpoint.name for endpoint in CATALOG if endpoint.name not in BEHAVIOURS)
+    # `open_pieces_os` is the OS opening pieces://launch, not a PiecesOS route: tests give it a fake URL opener.
+    served = [endpoint for endpoint in CATALOG if endpoint.served_over_http]
+    missing = sorted(endpoint.name for endpoint in served if endpoint.name not in BEHAVIOURS)
     if missing:
         raise RuntimeError(f"the simulator has no behaviour for catalog endpoints: {', '.join(missing)}")
     sim = Simulator(api)
     # Each generation serves what it had (catalog.generations): the rest is "Route not found", as PiecesOS says.
     routes: list[BaseRoute] = [
         Route(endpoint.path_for(api), _bound(BEHAVIOURS[endpoint.name], sim), methods=[endpoint.method])
-        for endpoint in CATALOG
+        for endpoint in served
         if endpoint.since.exists_in(api)
     ]
     routes += _well_known_routes(sim)
@@ -104,10 +106,11 @@ def _loggable(raw: bytes) -> Any:
 
 
 class Terminated:
-    """After `os_terminate`, PiecesOS is gone until `/_simulator/launch`: every other request goes unanswered.
+    """After `os_terminate`, PiecesOS is gone until it is launched: every other request goes unanswered.
 
-    The listening socket stays open (the control API shares it), so a terminated PiecesOS shows as connections
-    closed without an answer rather than refused: health checks fail and discovery finds nothing.
+    Served on a socket, a terminated PiecesOS closes it (`server.py`): connections are refused. The app alone
+    (in-process tests) has no socket to close, so there it answers nothing but the control API, whose
+    `/_simulator/launch` brings it back.
     """
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:

@@ -10,7 +10,8 @@
 | `POST /_simulator/faults`    | queue a fault for a path (see `FaultSpec`)                        |
 | `GET  /_simulator/clock`     | `{"held": bool, "sleeping": N}`: N delays now waiting on it       |
 | `POST /_simulator/clock`     | `{"hold": bool, "advance_ms": N}`: hold, move or release its time |
-| `POST /_simulator/launch`    | PiecesOS starts again after `os_terminate`                        |
+| `POST /_simulator/launch`    | the app alone: PiecesOS starts again after `os_terminate` (served |
+|                              | on a socket, a quit PiecesOS refuses connections: see server.py)  |
 | `POST /_simulator/files`     | `{"root": "/dir" or null}`: where file reads are served from      |
 | `POST /_simulator/migration` | merge `status`, `overallProgressPercentage`, `activeMigrations`   |
 |                              | into the migration status (pushed on its stream)                  |
@@ -85,9 +86,16 @@ def _state_routes(sim: Simulator) -> list[Route]:
     ]
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a fault may plant a lone surrogate, which UTF-8 cannot carry."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content).encode("ascii")
+
+
 def _fault_routes(sim: Simulator) -> list[Route]:
     async def get_faults(request: Request) -> Response:
-        return JSONResponse(sim.faults())
+        return _AsciiJSONResponse(sim.faults())
 
     async def add_fault(request: Request) -> Response:
         try:
@@ -95,7 +103,7 @@ def _fault_routes(sim: Simulator) -> list[Route]:
         except ControlError as error:
             return _rejected(error)
         sim.add_fault(spec)
-        return JSONResponse(sim.faults())
+        return _AsciiJSONResponse(sim.faults())
 
     return [
         Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),

@@ -7,6 +7,12 @@ answering at once (the app drops every request from the 204 on), ends the reques
 uvicorn shut down (it closes the socket: connections are refused, as with a real PiecesOS that went
 away), waits `restart_downtime_ms`, binds a fresh socket on the same port and starts a new uvicorn
 server on it with the same app, so the state survives.
+
+A simulated `os_terminate` (a force quit: the vendor's plugin_neovim and plugin_sublime "close" commands) and a
+restart told never to come back (pieces-app/support#449) close the socket the same way and stay down: connections
+are refused, as with a quit process, until PiecesOS is launched again: `RunningSimulator.launch()` in a thread, or
+SIGUSR1 to a `pieces-mcp simulator` process (what a fake `pieces://launch` opener sends in the tests; the control
+API shares the closed port, so it cannot be the way back).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -85,6 +92,9 @@ class _Runner:
         self.current: uvicorn.Server | None = None
         self.servers: dict[asyncio.Task[None], uvicorn.Server] = {}
         self.restart_requested = asyncio.Event()
+        # Set by `quit`: after going away, stay down until `launch`.
+        self.stays_down = False
+        self.launch_requested = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -108,8 +118,8 @@ class _Runner:
                     announced = True
                 if not await self._until_restart(task):
                     return  # uvicorn stopped on a signal (the CLI, in the main thread): so do we
-                await self.sim.clock.sleep(self.sim.state.restart_downtime_ms / 1000)
                 sock.close()  # uvicorn closed it already; closing twice is harmless
+                await self._stay_away()
                 sock = await self._rebind()
                 self.port = sock.getsockname()[1]
         finally:
@@ -138,6 +148,26 @@ class _Runner:
         await task  # uvicorn has closed the listener and the socket
         del self.servers[task]
         return True
+
+    async def _stay_away(self) -> None:
+        """The downtime of a restart, or, after a quit, until someone launches PiecesOS again."""
+        if not self.stays_down:
+            await self.sim.clock.sleep(self.sim.state.restart_downtime_ms / 1000)
+            return
+        await self.launch_requested.wait()
+        self.stays_down = False
+        self.sim.launched()
+
+    def launch(self) -> None:
+        """`Restarter`: PiecesOS was started again (pieces://launch): it comes back on its port."""
+        self.launch_requested.set()
+
+    def quit(self) -> None:
+        """`Restarter`: the server shuts down, its socket closes, and it stays down until `launch`."""
+        # Cleared here, not when the server is down: a launch may come before uvicorn has finished stopping.
+        self.launch_requested.clear()
+        self.stays_down = True
+        self.go_away()
 
     def go_away(self) -> None:
         """`Restarter`: the server shuts down; `run` brings a new one up after the downtime."""
@@ -186,8 +216,19 @@ async def serve(
     """Serve a fresh simulator until cancelled; `on_ready(base_url)` once it accepts connections.
 
     `port`: 0 picks a free one; `REAL_PORTS` the first free of the generation's real PiecesOS ports
-    (39300-39333 for current; 1000 on macOS and Windows or 5323 on Linux for seed and v10)."""
-    await _Runner(create_app(api), host, port).run(on_ready)
+    (39300-39333 for current; 1000 on macOS and Windows or 5323 on Linux for seed and v10).
+    In the main thread of a POSIX process, SIGUSR1 launches a PiecesOS that quit (see the module's docstring)."""
+    runner = _Runner(create_app(api), host, port)
+    launch_signal = getattr(signal, "SIGUSR1", None)
+    if launch_signal is None or threading.current_thread() is not threading.main_thread():
+        await runner.run(on_ready)
+        return
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(launch_signal, runner.launch)
+    try:
+        await runner.run(on_ready)
+    finally:
+        loop.remove_signal_handler(launch_signal)
 
 
 class RunningSimulator:
@@ -200,12 +241,19 @@ class RunningSimulator:
         loop: asyncio.AbstractEventLoop,
         task: asyncio.Task[None],
         thread: threading.Thread,
+        runner: _Runner,
     ) -> None:
         self.url = url
         self.port = port
         self._loop = loop
         self._task = task
         self._thread = thread
+        self._runner = runner
+
+    def launch(self) -> None:
+        """Start a PiecesOS that quit (`os_terminate`, a restart that did not come back) again, as
+        pieces://launch does; returns at once: it answers again once its socket is bound."""
+        self._loop.call_soon_threadsafe(self._runner.launch)
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end; calling it again does nothing."""
@@ -234,18 +282,19 @@ def start_in_thread(
     api: Generation = "current",
 ) -> RunningSimulator:
     """Start a simulator on a daemon thread; returns once it accepts connections."""
-    ready: concurrent.futures.Future[tuple[str, asyncio.AbstractEventLoop, asyncio.Task[None]]]
+    ready: concurrent.futures.Future[tuple[str, asyncio.AbstractEventLoop, asyncio.Task[None], _Runner]]
     ready = concurrent.futures.Future()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task: asyncio.Task[None] | None = None
+        runner = _Runner(create_app(api), host, port)
 
         def on_ready(url: str) -> None:
             assert task is not None
-            ready.set_result((url, loop, task))
+            ready.set_result((url, loop, task, runner))
 
-        task = asyncio.create_task(serve(host, port, api, on_ready))
+        task = asyncio.create_task(runner.run(on_ready))
         try:
             await task
         except asyncio.CancelledError:
@@ -258,5 +307,5 @@ def start_in_thread(
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), name="pieces-os-simulator", daemon=True)
     thread.start()
-    url, loop, task = ready.result(timeout=_READY_TIMEOUT_S)
-    return RunningSimulator(url, int(url.rsplit(":", 1)[1]), loop, task, thread)
+    url, loop, task, runner = ready.result(timeout=_READY_TIMEOUT_S)
+    return RunningSimulator(url, int(url.rsplit(":", 1)[1]), loop, task, thread, runner)

@@ -71,8 +71,18 @@ class SimState:
     version: str = profiles.SIMULATOR_VERSION
     # `OSServerSettings` (the settings toolset).
     autoboot: bool = False
-    # After `os_terminate`, until `/_simulator/launch`.
+    # After `os_terminate` (or a restart that did not come back), until PiecesOS is launched again.
     terminated: bool = False
+    # Whether the next restarts come back by themselves; False: PiecesOS stays down until it is launched, as
+    # people report after some updates (pieces-app/support#449; the vendor CLI then opens pieces://launch).
+    restart_comes_back: bool = True
+    # Whether a restart signs the person out, as some updates have (pieces-app/support#1001, #685).
+    restart_signs_out: bool = False
+    # Per stream (its LIVE name): whether it sends the current state when a client connects. The vendor says so
+    # only for the update stream; the settings stream says nothing until a change, the migration stream speaks.
+    snapshot_on_connect: dict[str, bool] = field(
+        default_factory=lambda: {"os_settings_stream": False, "stream_os_migration_status": True}
+    )
     files_root: str | None = field(default_factory=lambda: os.environ.get(FILES_ENV) or None)
     # Applet name -> the port it serves on (the process toolset).
     applets: dict[str, int] = field(default_factory=dict)
@@ -149,6 +159,9 @@ class SimState:
             "restarts": self.restarts,
             "settings": self.settings(),
             "terminated": self.terminated,
+            "restart_comes_back": self.restart_comes_back,
+            "restart_signs_out": self.restart_signs_out,
+            "snapshot_on_connect": dict(self.snapshot_on_connect),
             "files_root": self.files_root,
             "applets": dict(self.applets),
             "migration": self.migration,
@@ -186,10 +199,16 @@ class Hub:
 
 
 class Restarter(Protocol):
-    """What the server does when PiecesOS restarts; the app alone (in-process tests) has none."""
+    """What the server does when PiecesOS restarts or quits; the app alone (in-process tests) has none."""
 
     def go_away(self) -> None:
         """Stop serving and come back after `restart_downtime_ms` on the same port with the same state."""
+
+    def quit(self) -> None:
+        """Stop serving and close the socket, as a quit process does, until `launch`."""
+
+    def launch(self) -> None:
+        """Come back after `quit`, on the same port with the same state (pieces://launch)."""
 
 
 class ControlError(ValueError):
@@ -223,6 +242,9 @@ class StatePatch(_Strict):
     restart_port: Annotated[int, Field(ge=1, le=65535)] | Literal["real"] | None = None
     pick_delay_ms: int | None = Field(default=None, ge=0, le=3_600_000)
     permissions: PermissionsPatch | None = None
+    restart_comes_back: bool | None = None
+    restart_signs_out: bool | None = None
+    snapshot_on_connect: dict[Literal["os_settings_stream", "stream_os_migration_status"], bool] | None = None
 
 
 class ClockPatch(_Strict):
@@ -390,6 +412,12 @@ class Simulator:
             state.restart_port = REAL_PORTS if patch.restart_port == "real" else patch.restart_port
         if patch.pick_delay_ms is not None:
             state.pick_delay_ms = patch.pick_delay_ms
+        if patch.restart_comes_back is not None:
+            state.restart_comes_back = patch.restart_comes_back
+        if patch.restart_signs_out is not None:
+            state.restart_signs_out = patch.restart_signs_out
+        if patch.snapshot_on_connect is not None:
+            state.snapshot_on_connect.update(patch.snapshot_on_connect.items())
         if patch.permissions is not None:
             if patch.permissions.vision is not None:
                 state.vision = patch.permissions.vision
@@ -431,14 +459,35 @@ class Simulator:
                 task.cancel()
 
     def begin_restart(self) -> None:
-        """Before the 204: from now on no request is answered, and a downloaded update is installed."""
+        """Before the 204: from now on no request is answered, a downloaded update is installed, and the person
+        is signed out when the simulator was told so."""
         self.state.restarts += 1
         self.state.install_update()
+        if self.state.restart_signs_out:
+            self.state.signed_in = False
         if self.restarter is not None:
             self.accepting = False
 
     def finish_restart(self) -> None:
-        """After the 204 went out: PiecesOS goes away."""
-        if self.restarter is not None:
-            self.end_requests_in_flight()
+        """After the 204 went out: PiecesOS goes away, and comes back unless told it does not."""
+        if self.restarter is None:
+            return
+        self.end_requests_in_flight()
+        if self.state.restart_comes_back:
             self.restarter.go_away()
+        else:
+            self.state.terminated = True
+            self.restarter.quit()
+
+    def quit(self) -> None:
+        """`os_terminate`, after its 204: the process is gone; over a socket, the port refuses connections."""
+        self.state.terminated = True
+        self.hub.close_all()
+        if self.restarter is not None:
+            self.accepting = False
+            self.end_requests_in_flight()
+            self.restarter.quit()
+
+    def launched(self) -> None:
+        """PiecesOS was started again after it quit."""
+        self.state.terminated = False

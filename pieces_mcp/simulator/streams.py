@@ -77,45 +77,7 @@ def _faultable(sim: Simulator, path: str, endpoint: Callable[[WebSocket], Awaita
     return WebSocketRoute(path, faulted)
 
 
-def stream_routes(sim: Simulator) -> list[BaseRoute]:
-    def pushed(kind: str, first: Callable[[], dict[str, Any]] | None) -> Callable[[WebSocket], Awaitable[None]]:
-        async def endpoint(websocket: WebSocket) -> None:
-            hub = sim.hub
-            queue = hub.join(kind)
-
-            async def produce() -> None:
-                if first is not None:
-                    await websocket.send_json(first())
-                while (payload := await queue.get()) is not None:
-                    await websocket.send_json(payload)
-
-            try:
-                await _serve(websocket, produce)
-            finally:
-                hub.leave(kind, queue)
-
-        return endpoint
-
-    async def update_status(websocket: WebSocket) -> None:
-        hub = sim.hub
-        closed = hub.join("update")  # only ever receives None: PiecesOS went away
-
-        async def produce() -> None:
-            # "This will first kick off the check. Then will stream the progress" (the vendor's os_update_check_stream).
-            sent = sim.state.check_for_update(sim.api)
-            await websocket.send_json(sent)
-            while closed.empty():
-                await asyncio.sleep(UPDATE_POLL_S)
-                answer = sim.state.check_for_update(sim.api)
-                if (answer["status"], answer.get("percentage")) != (sent["status"], sent.get("percentage")):
-                    await websocket.send_json(answer)
-                    sent = answer
-
-        try:
-            await _serve(websocket, produce)
-        finally:
-            hub.leave("update", closed)
-
+def user_stream(sim: Simulator) -> Callable[[WebSocket], Awaitable[None]]:
     async def user(websocket: WebSocket) -> None:
         """`/user/stream`: the signed-in UserProfile, or a message that is not JSON once nobody is signed in.
 
@@ -142,6 +104,53 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
             await _serve(websocket, produce)
         finally:
             sim.hub.leave("user", closed)
+
+    return user
+
+
+def _pushed(
+    sim: Simulator, kind: str, stream: str, now: Callable[[], dict[str, Any]]
+) -> Callable[[WebSocket], Awaitable[None]]:
+    """A stream pushed by whoever changes its state, first sending the state now when `snapshot_on_connect` says so."""
+
+    async def endpoint(websocket: WebSocket) -> None:
+        hub = sim.hub
+        queue = hub.join(kind)
+
+        async def produce() -> None:
+            if sim.state.snapshot_on_connect.get(stream, False):
+                await websocket.send_json(now())
+            while (payload := await queue.get()) is not None:
+                await websocket.send_json(payload)
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            hub.leave(kind, queue)
+
+    return endpoint
+
+
+def stream_routes(sim: Simulator) -> list[BaseRoute]:
+    async def update_status(websocket: WebSocket) -> None:
+        hub = sim.hub
+        closed = hub.join("update")  # only ever receives None: PiecesOS went away
+
+        async def produce() -> None:
+            # "This will first kick off the check. Then will stream the progress" (the vendor's os_update_check_stream).
+            sent = sim.state.check_for_update(sim.api)
+            await websocket.send_json(sent)
+            while closed.empty():
+                await asyncio.sleep(UPDATE_POLL_S)
+                answer = sim.state.check_for_update(sim.api)
+                if (answer["status"], answer.get("percentage")) != (sent["status"], sent.get("percentage")):
+                    await websocket.send_json(answer)
+                    sent = answer
+
+        try:
+            await _serve(websocket, produce)
+        finally:
+            hub.leave("update", closed)
 
     async def file_read(websocket: WebSocket) -> None:
         """`os_filesystem_file_read_streamed`: the attempt comes first, then the file in `CHUNK`-byte messages."""
@@ -182,13 +191,15 @@ def stream_routes(sim: Simulator) -> list[BaseRoute]:
                 )
             await websocket.close()
 
-    # The settings stream only speaks on a change ("will emit a change on the update of the OSSettings");
-    # the migration stream reports where it stands first, as a status stream does.
+    # Whether the settings and migration streams send the current state on connect the vendor never says (only
+    # "will emit a change on the update of the OSSettings"): `snapshot_on_connect` chooses, per stream.
     served = {
-        "os_settings_stream": pushed("settings", None),
-        "stream_os_migration_status": pushed("migration", lambda: sim.state.migration),
+        "os_settings_stream": _pushed(sim, "settings", "os_settings_stream", lambda: sim.state.settings()),
+        "stream_os_migration_status": _pushed(
+            sim, "migration", "stream_os_migration_status", lambda: sim.state.migration
+        ),
         "os_update_check_stream": update_status,
-        "stream_user": user,
+        "stream_user": user_stream(sim),
     }
     # Only the streams this generation had (catalog.generations); any other path is refused with 404 (app.py).
     routes: list[BaseRoute] = [

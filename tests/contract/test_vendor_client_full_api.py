@@ -35,6 +35,7 @@ from websockets.sync.client import connect
 
 from pieces_mcp.catalog import LIVE
 from pieces_mcp.simulator import RunningSimulator, start_in_thread
+from tests.support import wait_until_healthy
 
 pytestmark = pytest.mark.timeout(30)
 STREAMS = {live.name: live.path for live in LIVE} | {
@@ -161,7 +162,8 @@ def test_terminate_takes_piecesos_down_until_it_is_launched_again(
     assert os_api.os_terminate() is None
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{simulator.url}/.well-known/health", timeout=5)
-    control.post("/_simulator/launch").raise_for_status()
+    simulator.launch()
+    wait_until_healthy(simulator.url)
     assert os_api.os_settings_snapshot().autoboot is False
 
 

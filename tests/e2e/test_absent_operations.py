@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from pieces_mcp.catalog import BY_NAME, CATALOG, GENERATIONS, Endpoint, Generation
+from pieces_mcp.catalog import BY_NAME, CATALOG, GENERATIONS, LIVE, Endpoint, Generation, LiveResource
 from pieces_mcp.client import PiecesOS, http_client
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import AbsentOperationError, BadStatusError
+from pieces_mcp.live import read_once
 from pieces_mcp.models.base import NoArguments
 from pieces_mcp.simulator import RunningSimulator, start_in_thread
 from tests.e2e.test_cli import run
@@ -118,3 +119,23 @@ def test_tools_lists_what_this_piecesos_cannot_do_of_the_offered_tools(
     ]
     default = run("tools", base_url=simulators["seed"].url).stdout  # the default os set: the seed has all ten
     assert "cannot do here" not in default
+
+
+ABSENT_STREAMS = [
+    (generation, stream)
+    for generation in GENERATIONS
+    for stream in LIVE
+    if stream.snapshot is None and not stream.since.exists_in(generation)
+]
+
+
+@pytest.mark.parametrize(("generation", "stream"), ABSENT_STREAMS, ids=lambda item: getattr(item, "name", item))
+async def test_reading_a_stream_this_piecesos_lacks_names_the_piecesos_that_has_it(
+    pieces_of: dict[Generation, PiecesOS], generation: Generation, stream: LiveResource
+) -> None:
+    with pytest.raises(AbsentOperationError) as raised:
+        await read_once(pieces_of[generation], stream)
+    assert raised.value.message == (
+        f"This PiecesOS (API generation {generation}) has no {stream.name}; it came with "
+        f"{stream.since.came_with()}: update PiecesOS."
+    )

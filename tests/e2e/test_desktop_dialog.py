@@ -273,3 +273,58 @@ async def test_a_server_without_a_display_refuses_with_the_instructions(
     assert simulator.os_calls(RESTART) == []
     [line] = audit_lines(audit)
     assert (line["decision"], line["asked"]) == ("refused: no elicitation", None)
+
+
+# Set to a PNG path to keep a picture of the padded-path dialog (docs/confirm-dialog-path.png was made so).
+SCREENSHOT = "PIECES_MCP_TEST_DIALOG_SCREENSHOT"
+
+
+async def dialog_text(screen: Screen, window: str) -> str:
+    """The text zenity was given to show, read from its own command line: what is on the screen, whole."""
+    pid = await screen.xdotool("getwindowpid", window)
+    argv = (await anyio.Path(f"/proc/{pid}/cmdline").read_bytes()).split(b"\0")
+    [text] = [arg.decode().removeprefix("--text=") for arg in argv if arg.startswith(b"--text=")]
+    return text
+
+
+async def keep_picture(screen: Screen, window: str, path: str) -> None:
+    await anyio.sleep(1.5)  # mapped is not yet painted; the picture is for people, not for the assertion
+    frame = ["-frame"] if shutil.which("openbox") else []
+    await anyio.run_process(["import", *frame, "-window", window, path], env={**os.environ, **screen.env})
+
+
+async def test_the_dialog_shows_a_padded_path_whole_and_resolved(
+    simulator: SimulatorProcess, screen: Screen, tmp_path: Path
+) -> None:
+    home = tmp_path / "home" / "ana"
+    (home / "notes").mkdir(parents=True)
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "id_ed25519").write_text("key")
+    padded = f"{home}/notes/./././../notes/../../ana/./notes/../.ssh/id_ed25519"
+    resolved = str(home / ".ssh" / "id_ed25519")
+    simulator.control("files", {"root": str(tmp_path)})
+    manager = None
+    if os.environ.get(SCREENSHOT) and shutil.which("openbox"):
+        manager = await anyio.open_process(["openbox"], env={**os.environ, **screen.env})
+    try:
+        async with serve_process(simulator.url, env=screen.env, PIECES_MCP_TOOLSETS="all") as served:
+            results: list[CallToolResult] = []
+
+            async def call() -> None:
+                results.append(await served.client.call_tool("os_filesystem_file_read_streamed", {"path": padded}))
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(call)
+                window = await screen.dialog()
+                shown = await dialog_text(screen, window)
+                if os.environ.get(SCREENSHOT):
+                    await keep_picture(screen, window, os.environ[SCREENSHOT])
+                await screen.press(window, "Escape")
+    finally:
+        if manager is not None:
+            manager.terminate()
+            await manager.wait()
+    whole = shown.replace("\n", "")  # zenity's lines are wrapped here, never cut: joined, they are the question
+    assert f"path: {resolved}(the assistant asked for {padded}, which is {resolved})" in whole
+    assert "…" not in shown and results[0].is_error
+    assert simulator.os_calls("/os/filesystem/file/read/streamed") == []

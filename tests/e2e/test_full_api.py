@@ -41,7 +41,7 @@ def give_files(simulator: SimulatorProcess, folder: Path) -> Path:
     return folder / "note.md"
 
 
-def more_state(simulator: SimulatorProcess) -> dict[str, Any]:
+def simulator_state(simulator: SimulatorProcess) -> dict[str, Any]:
     state: dict[str, Any] = httpx.get(f"{simulator.url}/_simulator/state", timeout=5).json()
     return state
 
@@ -62,7 +62,7 @@ async def test_every_new_tool_answers_end_to_end(simulator: SimulatorProcess, mo
     async with serve(simulator.url, mode=mode, **ALLOW_ALL) as served:
         for name, arguments in arguments_for(tmp_path).items():
             results[name] = structured(await served.client.call_tool(name, arguments))
-            simulator.control("launch")  # PiecesOS started again, if the tool quit it (os_terminate)
+            simulator.ensure_running()  # PiecesOS started again, if the tool quit it (os_terminate)
 
     assert results["os_filesystem_path_verify"] == {
         "path": str(note),
@@ -87,7 +87,7 @@ async def test_every_new_tool_answers_end_to_end(simulator: SimulatorProcess, mo
         assert results[accepted] == {"accepted": True}
     assert [call["body"] for call in simulator.os_calls("/os/filesystem/file/open")] == [str(note)]
     assert [call["body"] for call in simulator.os_calls("/os/browser/url/open")] == ["https://docs.pieces.app/"]
-    assert more_state(simulator)["nano_models_prepared"] is True
+    assert simulator_state(simulator)["nano_models_prepared"] is True
 
 
 async def test_a_file_past_the_cap_is_cut_and_the_answer_says_so(simulator: SimulatorProcess, tmp_path: Path) -> None:
@@ -141,9 +141,10 @@ async def test_after_terminate_piecesos_is_gone_until_it_is_started_again(simula
     async with serve(simulator.url, **ALLOW_ALL) as served:
         assert structured(await served.client.call_tool("os_terminate", {})) == {"accepted": True}
         gone = await served.client.call_tool("os_settings_snapshot", {})
-        simulator.control("launch")
+        simulator.launch()
         back = await served.client.call_tool("os_settings_snapshot", {})
-    assert gone.is_error and "PiecesOS" in text_of(gone)
+    # A quit process refuses connections: "not running" at once, naming the tool that starts it.
+    assert gone.is_error and "not running" in text_of(gone) and "open_pieces_os" in text_of(gone)
     assert structured(back) == {"autoboot": False}
 
 

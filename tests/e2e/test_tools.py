@@ -36,7 +36,7 @@ async def test_tools_list_has_schemas_titles_and_annotations(simulator: Simulato
         assert tool.output_schema is not None and tool.output_schema["type"] == "object"
         annotations = tool.annotations
         assert annotations is not None
-        assert annotations.read_only_hint is (not endpoint.guarded)
+        assert annotations.read_only_hint is endpoint.read_only
         assert annotations.destructive_hint is endpoint.destructive
         assert annotations.idempotent_hint is endpoint.idempotent
         assert annotations.open_world_hint is endpoint.open_world

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pieces_mcp.catalog import BY_NAME, LIVE
+from pieces_mcp.catalog import BY_NAME, LIVE, Exchange
 from pieces_mcp.redact import MASK
 from pieces_mcp.simulator import SECRET_MARKERS
 from pieces_mcp.simulator.profiles import planted_answers
@@ -49,7 +49,7 @@ def plant(simulator: SimulatorProcess) -> None:
     for name, answer in PLANTED.items():
         if name in STREAM_PATHS:
             simulator.fault(STREAM_PATHS[name], times=0, frames=[answer])
-        elif BY_NAME[name].websocket:
+        elif BY_NAME[name].exchange is Exchange.STREAMED_READ:
             simulator.fault(BY_NAME[name].path_for("current"), times=0, frames=[answer])
         else:
             simulator.fault(BY_NAME[name].path_for("current"), times=0, status=200, body=answer)

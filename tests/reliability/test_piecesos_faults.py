@@ -120,7 +120,14 @@ async def test_a_restart_that_does_not_come_back_in_time_says_so_within_its_boun
             waited = time.monotonic() - started
     finally:
         stop(simulator)
-    assert outcome == {"restarted": True, "back_online": False, "downtime_ms": None, "base_url": None}
+    assert outcome == {
+        "restarted": True,
+        "back_online": False,
+        "downtime_ms": None,
+        "base_url": None,
+        "signed_in_before": True,
+        "signed_in_after": None,
+    }
     assert waited >= 2  # it waited out --restart-timeout, not --timeout
 
 

@@ -43,7 +43,10 @@ def _http_answer(generation: Generation, method: str, path: str) -> httpx.Respon
 
 
 @pytest.mark.parametrize("generation", GENERATIONS)
-@pytest.mark.parametrize("endpoint", CATALOG, ids=lambda endpoint: endpoint.name)
+# open_pieces_os is the OS opening pieces://launch, no PiecesOS route (tests/e2e/test_open_pieces_os.py).
+@pytest.mark.parametrize(
+    "endpoint", [entry for entry in CATALOG if entry.served_over_http], ids=lambda endpoint: endpoint.name
+)
 def test_an_operation_is_served_exactly_where_its_generation_had_it(generation: Generation, endpoint: Endpoint) -> None:
     response = _http_answer(generation, endpoint.method, endpoint.path_for(generation))
     if endpoint.since.exists_in(generation):
@@ -53,7 +56,7 @@ def test_an_operation_is_served_exactly_where_its_generation_had_it(generation: 
 
 
 def test_the_seed_has_only_the_seed_pages_ten_and_the_user() -> None:
-    seed = {endpoint.name for endpoint in CATALOG if endpoint.since.exists_in("seed")}
+    seed = {endpoint.name for endpoint in CATALOG if endpoint.since.exists_in("seed") and endpoint.served_over_http}
     assert seed == {endpoint.name for endpoint in CATALOG if endpoint.toolset in ("os", "user")}
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pieces_mcp.simulator import RunningSimulator, start_in_thread
+from tests.support import wait_until_healthy
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -32,19 +33,37 @@ def test_reset_puts_settings_applets_migration_files_and_liveness_back(client: h
     client.post("/os/applet/launch", json={"type": "GLOBAL_SEARCH"}).raise_for_status()
     client.post("/_simulator/migration", json={"status": "FAILED"}).raise_for_status()
     client.post("/_simulator/files", json={"root": str(tmp_path)}).raise_for_status()
-    client.post("/os/terminate").raise_for_status()
+    lifecycle = {
+        "restart_comes_back": False,
+        "restart_signs_out": True,
+        "snapshot_on_connect": {"os_settings_stream": True},
+    }
+    client.post("/_simulator/state", json=lifecycle).raise_for_status()
     assert client.get("/_simulator/state").json() != fresh
     client.post("/_simulator/reset").raise_for_status()
     assert client.get("/_simulator/state").json() == fresh
     assert client.get("/os/settings").json() == {"autoboot": False}
 
 
-def test_a_terminated_piecesos_answers_nothing_but_the_control_api(client: httpx.Client) -> None:
+def test_a_terminated_piecesos_refuses_connections_until_it_is_launched(
+    simulator: RunningSimulator, client: httpx.Client
+) -> None:
     assert client.post("/os/terminate").status_code == 204
-    with pytest.raises(httpx.TransportError):
-        client.get("/os/settings")
-    assert client.get("/_simulator/state").json()["terminated"] is True
-    client.post("/_simulator/launch").raise_for_status()
+    # A quit process: nothing listens on its port any more, the control API's included (after the moment the
+    # process takes to end: requests in it go unanswered).
+    with pytest.raises(httpx.ConnectError):
+        while True:  # bounded by the test's timeout
+            try:
+                client.get("/os/settings")
+            except httpx.ConnectError:
+                raise
+            except httpx.TransportError:  # accepted while the process ended, then dropped unanswered
+                continue
+    with pytest.raises(httpx.ConnectError):
+        client.get("/_simulator/state")
+    simulator.launch()
+    wait_until_healthy(simulator.url)
+    assert client.get("/_simulator/state").json()["terminated"] is False
     assert client.get("/os/settings").status_code == 200
 
 

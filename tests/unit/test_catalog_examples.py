@@ -45,6 +45,7 @@ async def test_each_example_reaches_its_own_path_and_answers_what_it_promises(
     async with serve(simulator.url, PIECES_MCP_CONFIRM="allow", **EVERY_SET) as served:
         listed = {tool.name: tool for tool in (await served.client.list_tools()).tools}
         results = [await served.client.call_tool(endpoint.name, example.filled(files)) for example in endpoint.examples]
+    simulator.ensure_running()  # a call that quit PiecesOS (os_terminate) closed its port: start it again
     for example, result in zip(endpoint.examples, results, strict=True):
         answer = structured(result)
         jsonschema.validate(answer, listed[endpoint.name].output_schema or {})

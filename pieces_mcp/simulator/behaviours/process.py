@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, get_args
 
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,10 +27,15 @@ def _applet(body: Mapping[str, Any]) -> str:
 
 
 async def os_terminate(sim: Simulator, request: Request) -> Response:
+    """A force quit (the vendor's plugin_neovim, plugin_sublime): after the 204 the process is gone."""
     sim.state.terminated = True
-    sim.hub.close_all()
+
+    async def quit_now() -> None:
+        # async, so Starlette runs it on the event loop right after the 204 is sent.
+        sim.quit()
+
     # Connection: close: the client must not reuse this connection; PiecesOS is gone after the 204.
-    return Response(status_code=204, headers={"Connection": "close"})
+    return Response(status_code=204, headers={"Connection": "close"}, background=BackgroundTask(quit_now))
 
 
 async def os_memory_optimize(sim: Simulator, request: Request) -> Response:
