@@ -91,37 +91,44 @@ async def read_answer(prompt: str) -> str | None:
     return line.strip() if line else None
 
 
-async def call_through_child(
-    command: list[str], env: Mapping[str, str], tool: str, arguments: dict[str, Any], assume_yes: bool
-) -> int:
-    """Call `tool`; print the structured result on stdout, or the error sentence on stderr. Exit code 0/1."""
-    spinner = Spinner(f"calling {tool}")
-    nobody_to_ask = False
+class PersonAtTerminal:
+    """The server's confirmation request, put to the person at this terminal (or answered by `--yes`)."""
 
-    async def confirm(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        nonlocal nobody_to_ask
+    def __init__(self, spinner: Spinner, assume_yes: bool) -> None:
+        self.spinner = spinner
+        self.assume_yes = assume_yes
+        self.nobody_to_ask = False
+
+    async def __call__(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
         message = params.message
         for theirs, yours in FOR_THE_PERSON:
             message = message.replace(theirs, yours)
-        with spinner.hold():
-            if assume_yes:
+        with self.spinner.hold():
+            if self.assume_yes:
                 print(f"{message}\n→ yes (--yes)", file=sys.stderr)
                 return ElicitResult(action="accept", content={"confirm": True})
             if not sys.stdin.isatty():
                 # Nobody was asked, so the server's "the person declined" would not be true: say why instead.
-                nobody_to_ask = True
+                self.nobody_to_ask = True
                 return ElicitResult(action="cancel")
             answer = await read_answer(f"{message}\n[y/N] ")
         if answer is None:  # end of input (Ctrl-D): the person closed the question
             return ElicitResult(action="cancel")
         return ElicitResult(action="accept", content={"confirm": answer.lower() in ("y", "yes")})
 
+
+async def call_through_child(
+    command: list[str], env: Mapping[str, str], tool: str, arguments: dict[str, Any], assume_yes: bool
+) -> int:
+    """Call `tool`; print the structured result on stdout, or the error sentence on stderr. Exit code 0/1."""
+    spinner = Spinner(f"calling {tool}")
+    person = PersonAtTerminal(spinner, assume_yes)
     server = StdioServerParameters(command=command[0], args=command[1:], env=dict(env))
     refusal: str | None = None
     result: CallToolResult | None = None
     try:
         async with (
-            Client(server, elicitation_callback=confirm, mode="legacy") as client,
+            Client(server, elicitation_callback=person, mode="legacy") as client,
             anyio.create_task_group() as group,
         ):
             group.start_soon(spinner.run)
@@ -139,19 +146,22 @@ async def call_through_child(
         return 1
     assert result is not None
     if result.is_error:
-        if nobody_to_ask:
-            text = (
-                f"{tool} did not run: it needs your confirmation, and there is no terminal to ask on "
-                "(stdin is not a terminal); pass --yes to allow it."
-            )
-        else:
-            text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
-            text = text.replace("; do not retry unless they ask for it again.", ".")  # advice for a model, not you
-            text = text.replace("the person answered no", "you answered no")
-        print(f"pieces-mcp: {text}", file=sys.stderr)
+        print(f"pieces-mcp: {_tool_error_sentence(result, tool, nobody_to_ask=person.nobody_to_ask)}", file=sys.stderr)
         return 1
     print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     return 0
+
+
+def _tool_error_sentence(result: CallToolResult, tool: str, *, nobody_to_ask: bool) -> str:
+    """The tool's error answer reworded for the person who typed the call."""
+    if nobody_to_ask:
+        return (
+            f"{tool} did not run: it needs your confirmation, and there is no terminal to ask on "
+            "(stdin is not a terminal); pass --yes to allow it."
+        )
+    text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
+    text = text.replace("; do not retry unless they ask for it again.", ".")  # advice for a model, not you
+    return text.replace("the person answered no", "you answered no")
 
 
 def _sentence_for(exc: BaseException, tool: str) -> str:

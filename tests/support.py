@@ -26,7 +26,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult, TextContent
 
-from pieces_mcp.cli import build_parser
+from pieces_mcp.cli_parser import build_parser
 from pieces_mcp.config import load
 from pieces_mcp.discovery import Machine
 from pieces_mcp.logs import REQUEST_LINES_AT_DEBUG, masking_handler

@@ -106,7 +106,7 @@ def check_serve_arguments(serve_args: list[str]) -> None:
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
-    from pieces_mcp.cli import build_parser
+    from pieces_mcp.cli_parser import build_parser
     from pieces_mcp.config import ConfigError, load
 
     if not serve_args:

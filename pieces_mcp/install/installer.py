@@ -130,16 +130,7 @@ def run_install(
             sys.stdout.write(plan.text)
             _report(plan, None, dry_run=True)
             return 0
-        with locked(path):
-            for _attempt in range(3):
-                plan = plan_install(client_name, path, command, args, reset=reset, serve_args=serve_args)
-                try:
-                    saved = apply(plan)
-                except _MovedError:
-                    continue
-                break
-            else:
-                raise InstallError(f"{path} kept changing while pieces-mcp tried to edit it. It was not changed.")
+        plan, saved = _plan_and_apply_under_lock(client_name, path, command, args, reset=reset, serve_args=serve_args)
     except InstallError as exc:
         print(f"pieces-mcp: {exc}", file=sys.stderr)
         return 1
@@ -157,6 +148,20 @@ def run_install(
             file=sys.stderr,
         )
     return 0
+
+
+def _plan_and_apply_under_lock(
+    client_name: str, path: Path, command: str, args: list[str], *, reset: bool, serve_args: list[str] | None
+) -> tuple[InstallPlan, Path | None]:
+    """The plan written, and its backup; planned again when the file changed between reading and writing."""
+    with locked(path):
+        for _attempt in range(3):
+            plan = plan_install(client_name, path, command, args, reset=reset, serve_args=serve_args)
+            try:
+                return plan, apply(plan)
+            except _MovedError:
+                continue
+        raise InstallError(f"{path} kept changing while pieces-mcp tried to edit it. It was not changed.")
 
 
 def _report(plan: InstallPlan, saved: Path | None, *, dry_run: bool) -> None:
