@@ -58,7 +58,7 @@ from tools.benchkit.driver import REQUEST_TIMEOUT_S, BenchError
 from tools.benchkit.measure import Settings, measure_calls, measure_startups, raw_async_timer, timed, tool_timer
 from tools.benchkit.openapi import API_DIR, OPENAPI_PATH, openapi_document
 from tools.benchkit.report import judge, markdown
-from tools.benchkit.targets import BRIDGE, DEVICE_PATH, PIECES, RAW, RAW_SYNC, TIME, simulator, targets
+from tools.benchkit.targets import BRIDGE, DEVICE_PATH, PIECES, RAW, RAW_SYNC, TIME, simulator, startup_only, targets
 
 
 def run(settings: Settings) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def run(settings: Settings) -> dict[str, Any]:
         servers, skipped = targets(sim.url, work, settings.bridge_python, settings.skip)
         report["skipped"] = skipped
         sim.control("reset")
-        report["startup_ms"] = measure_startups(servers, settings.startups, work)
+        report["startup_ms"] = measure_startups({**servers, **startup_only(sim.url)}, settings.startups, work)
 
         sim.control("reset")
         running = {name: stack.enter_context(target.start(work)) for name, target in servers.items()}

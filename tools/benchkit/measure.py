@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 
 from tools.benchkit.driver import REQUEST_TIMEOUT_S, BenchError, StdioServer
-from tools.benchkit.targets import DEVICE_PATH, Target
+from tools.benchkit.targets import DEVICE_PATH, FLOOR, Target, clean_env
 
 BLOCK = 50  # calls per target before switching to the next one in the per-call phase
 
@@ -66,8 +67,12 @@ def quiet_gc() -> Iterator[None]:
 
 
 def measure_startups(servers: dict[str, Target], runs: int, cwd: Path) -> dict[str, dict[str, Any]]:
-    """Spawn to `tools/list` answered; round-robin over the servers, after one untimed warm-up each."""
-    samples: dict[str, list[float]] = {name: [] for name in servers}
+    """Spawn to `tools/list` answered; round-robin over the servers and the SDK's floor, after one warm-up each.
+
+    The floor is `python -c "import mcp.server"` in the same interpreter: the import every MCP server built
+    on the SDK pays, so what a server adds above the SDK is its figure minus this one.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in [*servers, FLOOR]}
     for run in range(runs + 1):
         for name, target in servers.items():
             started = time.perf_counter()
@@ -79,6 +84,10 @@ def measure_startups(servers: dict[str, Target], runs: int, cwd: Path) -> dict[s
                 raise BenchError(f"{name} does not list {target.tool}")
             if run:
                 samples[name].append(elapsed_ms)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import mcp.server"], cwd=cwd, env=clean_env(), check=True)
+        if run:
+            samples[FLOOR].append((time.perf_counter() - started) * 1000)
     return {name: {"median": statistics.median(runs_ms), "runs": runs_ms} for name, runs_ms in samples.items()}
 
 

@@ -21,6 +21,8 @@ from tools.benchkit.openapi import OPENAPI_PATH
 DEVICE_PATH = "/os/device/information"
 DEVICE_TOOL = "os_device_information"
 PIECES, TIME, BRIDGE = "pieces-mcp", "mcp-server-time", "fastmcp-bridge"
+# Start-up only: every toolset offered, and the SDK alone (what any MCP server pays before its own code).
+PIECES_ALL, FLOOR = "pieces-mcp --toolsets all", "import mcp.server"
 # The raw baselines: httpx.AsyncClient, as pieces-mcp itself uses (the one the targets judge), and httpx.Client.
 RAW, RAW_SYNC = "raw-httpx", "raw-httpx-sync"
 PYCACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pieces-mcp-bench" / "pycache"
@@ -123,6 +125,12 @@ def targets(url: str, work: Path, bridge_python: str, skip: set[str]) -> tuple[d
         if name not in skipped and not importable(python, module):
             skipped[name] = f"{module} is not importable by {python}: pip install -e '.[bench]'"
     return {name: target for name, target in found.items() if name not in skipped}, skipped
+
+
+def startup_only(url: str) -> dict[str, Target]:
+    """pieces-mcp with every toolset, timed like the servers, but not in the per-call and burst phases."""
+    argv = [sys.executable, "-m", "pieces_mcp", "serve", "--toolsets", "all"]
+    return {PIECES_ALL: Target(PIECES_ALL, argv, clean_env(PIECES_OS_URL=url), DEVICE_TOOL, {})}
 
 
 def importable(python: str, module: str) -> bool:
