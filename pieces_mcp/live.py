@@ -27,7 +27,7 @@ from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import BY_NAME, LiveResource, Wait
 from pieces_mcp.client import PiecesOS
 from pieces_mcp.errors import BadAnswerError, BadStatusError, ConnectionLostError, PiecesError, quote_detail
-from pieces_mcp.exchanges.streams import decoded, malformed, open_stream, refused_message
+from pieces_mcp.exchanges.streams import json_object, malformed, open_stream, refused_message
 from pieces_mcp.models.base import Answer
 
 if TYPE_CHECKING:
@@ -67,19 +67,19 @@ class TooManySubscribersError(Exception):
 
 
 def stream_state(resource: LiveResource, message: str | bytes) -> Answer:
-    """One stream message as the resource's state; a BadAnswerError or ValidationError when it is none."""
-    if resource.not_json is not None and not _is_json(message):
-        return resource.model.model_validate(resource.not_json)
-    data = decoded(message, resource.name)
-    return resource.model.model_validate({resource.message_key: data} if resource.message_key else data)
+    """One stream message as the resource's state; a BadAnswerError or ValidationError when it is none.
 
-
-def _is_json(message: str | bytes) -> bool:
+    The message is decoded (and masked) once: a stream whose not-JSON message means something (the user
+    stream: signed out) gets that state, any other gets the sentence naming the flaw.
+    """
     try:
-        wire_text.frame_json(message)
-    except wire_text.NotJSONError:
-        return False
-    return True
+        value = wire_text.frame_json(message)
+    except wire_text.NotJSONError as problem:
+        if resource.not_json is not None:
+            return resource.model.model_validate(resource.not_json)
+        raise BadAnswerError(malformed(resource.name, problem.why)) from None
+    data = json_object(value, resource.name)
+    return resource.model.model_validate({resource.message_key: data} if resource.message_key else data)
 
 
 class Feed:

@@ -105,13 +105,18 @@ _JSON_KINDS: dict[type, str] = {list: "a list", str: "a string", bool: "true or 
 def decoded(message: str | bytes, what: str) -> dict[str, Any]:
     """One message as a JSON object, every string cleaned and masked (`wire_text`); BadAnswerError names the flaw."""
     try:
-        decoded = wire_text.frame_json(message)
+        value = wire_text.frame_json(message)
     except wire_text.NotJSONError as problem:
         raise BadAnswerError(malformed(what, problem.why)) from None
-    if not isinstance(decoded, dict):
-        kind = _JSON_KINDS.get(type(decoded), "a number")
+    return json_object(value, what)
+
+
+def json_object(value: Any, what: str) -> dict[str, Any]:
+    """A decoded message that must be a JSON object; BadAnswerError names what it is instead."""
+    if not isinstance(value, dict):
+        kind = _JSON_KINDS.get(type(value), "a number")
         raise BadAnswerError(malformed(what, f"JSON {kind} where an object belongs"))
-    return decoded
+    return value
 
 
 def _status(message: dict[str, Any], what: str) -> str | None:
