@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from pieces_mcp import SERVER_NAME, __version__
 from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
+from pieces_mcp.catalog.schemas import ToolSchemas, listed_schemas
 from pieces_mcp.config import Settings
 from pieces_mcp.errors import PiecesError
 from pieces_mcp.guard import ClientAnswer, Guard
@@ -217,13 +218,13 @@ def resource_uri(name: str) -> str:
     return f"{RESOURCE_SCHEME}://{name}"
 
 
-def tool_definition(endpoint: Endpoint) -> types.Tool:
+def tool_definition(endpoint: Endpoint, schemas: ToolSchemas) -> types.Tool:
     return types.Tool(
         name=endpoint.name,
         title=endpoint.title,
         description=endpoint.description,
-        input_schema=endpoint.input_schema(),
-        output_schema=endpoint.output_schema(),
+        input_schema=schemas["inputSchema"],
+        output_schema=schemas["outputSchema"],
         annotations=types.ToolAnnotations(
             title=endpoint.title,
             read_only_hint=endpoint.read_only,
@@ -294,13 +295,16 @@ class PiecesAdapter:
         self.settings = settings
         self.guard = Guard(settings)
         offered = self.guard.policy.visible()
-        self.tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in offered])
+        # From the packaged schemas: no tool's models are built before its first call (`catalog.schemas`).
+        schemas = listed_schemas(offered)
+        self.tools = types.ListToolsResult(
+            tools=[tool_definition(endpoint, schemas[endpoint.name]) for endpoint in offered]
+        )
         # The read tools that need no argument are also resources: a client can attach them without a tool call.
         self.readable: dict[str, Endpoint] = {
             resource_uri(endpoint.name): endpoint
             for endpoint in offered
-            if not endpoint.guarded
-            and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
+            if not endpoint.guarded and not schemas[endpoint.name]["inputSchema"].get("required")
         }
         self.live = {resource_uri(live.name): live for live in LIVE if live.toolset in settings.toolsets}
         listed: list[tuple[str, Endpoint | LiveResource]] = [*self.readable.items(), *self.live.items()]
