@@ -153,8 +153,13 @@ def scripted_http(first: bytes) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
+        # close() alone does not wake a thread blocked in accept(), which then waited out join's 5 s;
+        # shutdown() does (on Linux: EINVAL there).
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the scripted server did not stop"
 
 
 # name: (the reason phrase's bytes, what the error must say)
