@@ -25,9 +25,9 @@ logger = logging.getLogger("pieces_mcp")
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")):
         arguments.insert(0, "serve")
+    parser = build_parser(arguments[0])
     args = parser.parse_args(arguments)
     try:
         if args.command == "simulator":
@@ -95,6 +95,10 @@ TERMINAL_NOTICE = (
 )
 
 
+def _notice_in_terminal() -> None:
+    print(TERMINAL_NOTICE, file=sys.stderr, flush=True)
+
+
 def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bool = False) -> int:
     from pieces_mcp.mcp_adapter import build_server, run_stdio
     from pieces_mcp.stdio import client_pipes
@@ -102,9 +106,11 @@ def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bo
     with _simulated(settings, simulate) as effective:
         server = build_server(effective)
         with client_pipes(stdin, stdout) as (server_stdin, server_stdout):
-            if stdin.isatty():
-                print(TERMINAL_NOTICE, file=sys.stderr, flush=True)
-            ended = run_until_stopped(lambda: run_stdio(server, server_stdin, server_stdout))
+            # The notice promises that Ctrl-C stops it: shown only once that holds (stopping.py).
+            ended = run_until_stopped(
+                lambda: run_stdio(server, server_stdin, server_stdout),
+                ready=_notice_in_terminal if stdin.isatty() else lambda: None,
+            )
     return ended.exit_code if isinstance(ended, Stopped) else 0
 
 

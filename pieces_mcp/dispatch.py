@@ -107,25 +107,28 @@ class Dispatcher:
         finally:
             self.audit.record(endpoint.name, verdict, outcome, started, target, call_id)
 
-    async def _call(
-        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
-    ) -> Answer:
-        async def call() -> Answer:
-            return await self.pieces.call(endpoint, arguments, budget, progress)
-
-        if endpoint.wait is not Wait.INTERACTIVE:
-            return await call()
-        return await with_heartbeat(call, progress, "the person at their desktop")
-
     async def _run(
         self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
     ) -> ToolOutcome:
         try:
-            answer = await self._call(endpoint, arguments, progress, budget)
+            if endpoint.wait is not Wait.INTERACTIVE:
+                answer = await self.pieces.call(endpoint, arguments, budget, progress)
+            else:
+                answer = await self._with_heartbeat(endpoint, arguments, progress, budget)
         except PiecesError as exc:
             status = f" {exc.status}" if isinstance(exc, BadStatusError) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")
         return shape(answer)
+
+    async def _with_heartbeat(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> Answer:
+        """A call that waits for the person at their desktop, with progress while it waits."""
+
+        async def call() -> Answer:
+            return await self.pieces.call(endpoint, arguments, budget, progress)
+
+        return await with_heartbeat(call, progress, "the person at their desktop")
 
 
 def parse_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> ToolInput:
@@ -151,8 +154,8 @@ def _json_container(value: Any) -> Any:
 def shape(answer: Answer) -> ToolOutcome:
     """PiecesOS's answer as structured content and the same JSON as text (the client made lone surrogates printable)."""
     data = answer.model_dump(mode="json", exclude_unset=True)
-    texts = [json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
-    return ToolOutcome([*texts, *answer.notes()], data)
+    # The same serialiser writes the text (compact, non-ASCII as itself), in half the time of json.dumps on `data`.
+    return ToolOutcome([answer.model_dump_json(exclude_unset=True), *answer.notes()], data)
 
 
 def argument_problem(endpoint: Endpoint, exc: ValidationError) -> str:

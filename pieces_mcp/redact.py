@@ -67,14 +67,14 @@ def mask_structure(value: Any) -> Any:
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-def mask_answer(value: Any, prepare: Callable[[str], str] = str) -> Any:
-    """Decoded JSON with every string made safe: `prepare`d (keys too), then masked as error text is.
+def mask_answer(value: Any, prepare: Callable[[str], str] | None = None) -> Any:
+    """Decoded JSON with every string made safe: `prepare`d (keys too) when given, then masked as error text is.
 
     Values under secret-named keys become MASK (`mask_structure`), every other string passes `mask_text`;
     a string that is one UUID is kept, as an object's id. Iterative, like `mask_structure`.
     """
     if isinstance(value, str):
-        return _masked_value(prepare(value))
+        return _masked_value(prepare(value) if prepare is not None else value)
     root: list[Any] = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
     while stack:
@@ -83,27 +83,51 @@ def mask_answer(value: Any, prepare: Callable[[str], str] = str) -> Any:
         if isinstance(item, dict):
             copy: dict[Any, Any] = {}
             for name, inner in item.items():
-                if isinstance(name, str):
+                if prepare is not None and isinstance(name, str):
                     name = prepare(name)
-                    if is_secret_key(name):
-                        copy[name] = MASK
-                        continue
-                copy[name] = _masked_value(prepare(inner)) if isinstance(inner, str) else inner
-                if isinstance(inner, (dict, list)):
-                    stack.append((copy, name))
+                if name not in _PLAIN_KEYS and isinstance(name, str) and _secret_key(name):
+                    copy[name] = MASK
+                    continue
+                if isinstance(inner, str):
+                    if prepare is not None:
+                        inner = prepare(inner)
+                    copy[name] = inner if inner in _UNCHANGED else _masked_value(inner)
+                else:
+                    copy[name] = inner
+                    if isinstance(inner, (dict, list)):
+                        stack.append((copy, name))
             parent[key] = copy
         elif isinstance(item, list):
-            copy_list = [_masked_value(prepare(inner)) if isinstance(inner, str) else inner for inner in item]
+            copy_list = list(item)
+            for index, inner in enumerate(copy_list):
+                if isinstance(inner, str):
+                    if prepare is not None:
+                        inner = prepare(inner)
+                    copy_list[index] = inner if inner in _UNCHANGED else _masked_value(inner)
+                elif isinstance(inner, (dict, list)):
+                    stack.append((copy_list, index))
             parent[key] = copy_list
-            stack.extend((copy_list, index) for index, inner in enumerate(item) if isinstance(inner, (dict, list)))
     return root[0]
 
 
 # Strings of earlier answers that masking left as they were (PiecesOS repeats its names, versions and
 # timestamps call after call): found again, they cost one lookup. Only such strings are kept, so the set
-# holds no credential; it is emptied when full.
+# holds no credential; it is emptied when full. Keys that name no secret are kept the same way (a key is
+# never masked itself, only the value under it).
 _UNCHANGED: set[str] = set()
+_PLAIN_KEYS: set[Any] = set()
 _UNCHANGED_LIMIT = 8192
+
+
+def _secret_key(name: str) -> bool:
+    """`is_secret_key`, remembering the keys that are not (an answer repeats the same few in every object)."""
+    if is_secret_key(name):
+        return True
+    if len(name) <= 256:
+        if len(_PLAIN_KEYS) >= _UNCHANGED_LIMIT:
+            _PLAIN_KEYS.clear()
+        _PLAIN_KEYS.add(name)
+    return False
 
 
 def _masked_value(item: str) -> str:

@@ -7,6 +7,11 @@ clients stop a server, ended the process at once: a guarded call in flight never
 line. Here both signals go to anyio's documented signal receiver, which cancels the work; each call in flight
 ends through its own cancellation path (the audit line is written there), and the process exits once they
 have, or after `STOP_GRACE_S`, or at a second signal.
+
+Whatever tells a person "Ctrl-C stops it" is printed from `ready`, once the receiver is in place: printed
+earlier, a Ctrl-C typed at once landed while anyio's event loop was still being imported and set up, where
+Python's default handling raised KeyboardInterrupt in the middle of an import (the process then died of the
+signal, or hung).
 """
 
 from __future__ import annotations
@@ -37,20 +42,24 @@ class Stopped:
         return 128 + self.signal_number  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
 
 
-def run_until_stopped(work: Callable[[], Awaitable[T]]) -> T | Stopped:
-    """`anyio.run(work)`, or `Stopped` when SIGINT or SIGTERM cancelled it (never a traceback)."""
+def run_until_stopped(work: Callable[[], Awaitable[T]], ready: Callable[[], None] = lambda: None) -> T | Stopped:
+    """`anyio.run(work)`, or `Stopped` when SIGINT or SIGTERM cancelled it (never a traceback).
+
+    `ready` runs once either signal would stop the work, just before the work starts.
+    """
     if sys.platform == "win32":  # no loop signal handlers there: Ctrl-C arrives as KeyboardInterrupt
         try:
+            ready()
             return anyio.run(work)
         except KeyboardInterrupt:
             return Stopped(signal.SIGINT)
     try:
-        return anyio.run(_until_stopped, work)
+        return anyio.run(_until_stopped, work, ready)
     except KeyboardInterrupt:  # a Ctrl-C before the receiver was set up or after it was closed
         return Stopped(signal.SIGINT)
 
 
-async def _until_stopped(work: Callable[[], Awaitable[T]]) -> T | Stopped:
+async def _until_stopped(work: Callable[[], Awaitable[T]], ready: Callable[[], None]) -> T | Stopped:
     received: list[int] = []
     outcome: list[T] = []
     async with anyio.create_task_group() as group:
@@ -73,6 +82,7 @@ async def _until_stopped(work: Callable[[], Awaitable[T]]) -> T | Stopped:
 
             group.start_soon(watch)
             with work_scope:
+                ready()
                 outcome.append(await work())
             group.cancel_scope.cancel()  # the work ended (done or cancelled): stop watching
     return Stopped(received[0]) if received else outcome[0]

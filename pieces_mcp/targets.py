@@ -126,6 +126,8 @@ class EffectiveCall:
 
 def effective_call(endpoint: Endpoint, arguments: ToolInput) -> EffectiveCall:
     """Work out what `endpoint` will act on; raises `TargetRefusedError` with the sentence when it must not."""
+    if not endpoint.targets:  # nothing to work out or show (most read tools): the arguments as they are
+        return EffectiveCall(arguments)
     updates: dict[str, Any] = {}
     shown: list[Shown] = []
     given = arguments.model_dump(mode="json")
@@ -148,7 +150,7 @@ def effective_call(endpoint: Endpoint, arguments: ToolInput) -> EffectiveCall:
         if endpoint.guarded:
             _fits_whole(endpoint, name, asked, effective)
         shown.append(Shown(name, effective, asked, note))
-    return EffectiveCall(arguments.model_copy(update=updates), tuple(shown))
+    return EffectiveCall(arguments.model_copy(update=updates) if updates else arguments, tuple(shown))
 
 
 def _fits_whole(endpoint: Endpoint, name: str, asked: str, effective: str) -> None:

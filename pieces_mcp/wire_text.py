@@ -18,6 +18,9 @@ from pieces_mcp.redact import mask_answer, quote
 
 REPLACEMENT = "\ufffd"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape that may stand for a surrogate (or, after an escaped backslash, only look like one: then the
+# strings are cleaned anyway).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 # Byte order marks, longest first: UTF-32LE's starts with UTF-16LE's.
 _BOMS = (
@@ -112,15 +115,33 @@ def body_text(content: bytes, content_type: str) -> str:
     return decode(content, declared_charset(content_type))
 
 
+# JSON texts (answers PiecesOS repeats call after call) in which masking changed nothing: read again, they need
+# no masking. Only such texts are kept, so the set holds no credential (as `redact`'s own set of strings); short
+# texts only, and it is emptied when full.
+_UNCHANGED_TEXTS: set[str] = set()
+_UNCHANGED_TEXTS_LIMIT = 256
+_UNCHANGED_TEXT_LENGTH = 16 * 1024
+
+
 def json_value(text: str) -> Any:
-    """Decoded text as JSON, every string cleaned and masked; NotJSONError says why it is not JSON."""
+    """Decoded, cleaned text as JSON, every string cleaned and masked; NotJSONError says why it is not JSON."""
+    if text in _UNCHANGED_TEXTS:
+        return json.loads(text)
     try:
         value = json.loads(text)
     except RecursionError:
         raise NotJSONError("JSON nested too deeply to read") from None
     except ValueError:
         raise NotJSONError(f"text that is not JSON ({quote(text, 80)!r})") from None
-    return mask_answer(value, clean)
+    # `text` is clean already: a lone surrogate can only come from a `\uD800`-`\uDFFF` escape, so without
+    # one no string of the value needs cleaning again (most answers have none).
+    escaped = _SURROGATE_ESCAPE.search(text) is not None
+    masked = mask_answer(value, clean if escaped else None)
+    if not escaped and len(text) <= _UNCHANGED_TEXT_LENGTH and masked == value:
+        if len(_UNCHANGED_TEXTS) >= _UNCHANGED_TEXTS_LIMIT:
+            _UNCHANGED_TEXTS.clear()
+        _UNCHANGED_TEXTS.add(text)
+    return masked
 
 
 def body_json(content: bytes, content_type: str) -> Any:

@@ -7,9 +7,11 @@ line discipline); stdout is a pipe where the result is expected, as in `pieces-m
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -19,6 +21,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from pieces_mcp import cli
+from pieces_mcp.cli_parser import build_parser
+from pieces_mcp.config import load
 from tests.support import SERVER_COMMAND, SimulatorProcess, server_env
 
 pytestmark = pytest.mark.timeout(60)
@@ -106,6 +111,42 @@ def test_serve_in_a_terminal_says_it_waits_for_a_client_and_stops_on_the_first_c
         terminal.type(b"\x03")
         assert terminal.wait(timeout=5) in (0, 130)  # stopped by that one Ctrl-C, not killed by the signal
     assert b"Traceback" not in terminal.screen
+
+
+class _CtrlCAtTheNotice(io.StringIO):
+    """stderr on which writing the terminal notice is followed at once by a Ctrl-C (SIGINT to this process)."""
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if "Ctrl-C stops it." in text:
+            os.kill(os.getpid(), signal.SIGINT)
+        return written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_a_ctrl_c_the_moment_the_terminal_notice_appears_stops_serve(
+    simulator: SimulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notice is a promise from the moment it is shown. Printed before serve's own signal handling was in
+    place, a Ctrl-C typed at once met Python's default one: a KeyboardInterrupt wherever the program was (once
+    in the middle of importing the event loop, and the process died of the signal or hung). In this process, so
+    that the Ctrl-C lands exactly as the notice is written."""
+    settings = load(build_parser().parse_args(["serve"]), environ=server_env(simulator.url))
+    master, terminal = pty.openpty()
+    read_end, write_end = os.pipe()
+    screen = _CtrlCAtTheNotice()
+    monkeypatch.setattr(sys, "stderr", screen)
+    try:
+        with os.fdopen(terminal, "rb", buffering=0) as stdin, os.fdopen(write_end, "wb", buffering=0) as stdout:
+            try:
+                code = cli.serve(settings, stdin, stdout)
+            except KeyboardInterrupt:
+                pytest.fail("the Ctrl-C typed as the notice appeared was not handled by serve")
+    finally:
+        os.close(master)
+        os.close(read_end)
+    assert "Ctrl-C stops it." in screen.getvalue()
+    assert code == 130
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

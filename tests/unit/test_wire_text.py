@@ -121,6 +121,25 @@ def test_every_string_of_a_json_body_is_encodable(raw: bytes) -> None:
     json.dumps(value, ensure_ascii=False).encode("utf-8")  # what the MCP answer does with it
 
 
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uDBFF", "\\udc00", "\\uDFFF"])
+def test_a_lone_surrogate_escape_is_cleaned_in_keys_and_values_read_twice(escape: str) -> None:
+    raw = f'{{"k{escape}": ["v{escape}", {{"n": "x{escape}"}}]}}'.encode()
+    for _ in range(2):  # the second read meets what the first one learnt
+        value = wire_text.body_json(raw, "application/json")
+        assert value == {"k\ufffd": ["v\ufffd", {"n": "x\ufffd"}]}
+
+
+def test_an_answer_read_again_is_masked_again_and_one_read_unchanged_stays_unchanged() -> None:
+    secret = b'{"name": "ada", "nested": [{"api_key": "anything"}, "sk-3kT9xQ2mB7vL1pZ8wR4n"]}'
+    plain = b'{"name": "ada", "cores": [16, 8], "model": "AMD EPYC 9124"}'
+    for _ in range(3):
+        assert wire_text.body_json(secret, "application/json") == {"name": "ada", "nested": [{"api_key": MASK}, MASK]}
+        first, second = (wire_text.body_json(plain, "application/json") for _ in range(2))
+        assert first == second == json.loads(plain)
+        first["cores"].append(4)  # each read is its own value: changing one leaves the next alone
+        assert wire_text.body_json(plain, "application/json") == json.loads(plain)
+
+
 @pytest.mark.parametrize(
     ("message", "why"),
     [
