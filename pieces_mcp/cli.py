@@ -25,9 +25,9 @@ logger = logging.getLogger("pieces_mcp")
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")):
         arguments.insert(0, "serve")
+    parser = build_parser(arguments[0])
     args = parser.parse_args(arguments)
     try:
         if args.command == "simulator":

@@ -7,14 +7,22 @@ without importing the command line that runs `install`.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from pieces_mcp import __version__
 from pieces_mcp.config import add_arguments
 
 DEFAULT_HTTP_PORT = 39350
+# `add_parser` of the sub-commands: makes one sub-command's parser.
+AddParser = Callable[..., argparse.ArgumentParser]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; or, for a known `command`, the top level with that one sub-command.
+
+    Parsing a sub-command's arguments needs no other sub-command, and its errors and `--help` show its own parser
+    alone, so `serve` does not build `install`'s (which reads the table of every MCP client) at every start.
+    """
     parser = argparse.ArgumentParser(
         prog="pieces-mcp",
         description="MCP server for PiecesOS: every OS endpoint as a typed tool, behind a confirmation guard.",
@@ -22,17 +30,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pieces-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _serve_arguments(commands.add_parser("serve", help="run the stdio MCP server (the default)"))
-    _simulator_arguments(
-        commands.add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first")
-    )
-    add_arguments(
-        commands.add_parser("tools", help="list the tools, their risk class and what the policy does with them")
-    )
-    _call_arguments(commands.add_parser("call", help="call one tool through a real child `serve` over stdio"))
-    _doctor_arguments(commands.add_parser("doctor", help="check the PiecesOS connection and print what was found"))
+    for name, add in COMMANDS.items():
+        if command not in COMMANDS or name == command:
+            add(commands.add_parser)
+    return parser
+
+
+def _serve(add_parser: AddParser) -> None:
+    _serve_arguments(add_parser("serve", help="run the stdio MCP server (the default)"))
+
+
+def _simulator(add_parser: AddParser) -> None:
+    _simulator_arguments(add_parser("simulator", help="run the PiecesOS simulator alone; prints its URL first"))
+
+
+def _tools(add_parser: AddParser) -> None:
+    add_arguments(add_parser("tools", help="list the tools, their risk class and what the policy does with them"))
+
+
+def _call(add_parser: AddParser) -> None:
+    _call_arguments(add_parser("call", help="call one tool through a real child `serve` over stdio"))
+
+
+def _doctor(add_parser: AddParser) -> None:
+    _doctor_arguments(add_parser("doctor", help="check the PiecesOS connection and print what was found"))
+
+
+def _install(add_parser: AddParser) -> None:
     _install_arguments(
-        commands.add_parser(
+        add_parser(
             "install",
             help="add this server to an MCP client's configuration, keeping your settings",
             description="Add pieces-os to an MCP client. An existing entry keeps its env, your arguments after "
@@ -43,7 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
-    return parser
+
+
+# In the order `--help` lists them.
+COMMANDS: dict[str, Callable[[AddParser], None]] = {
+    "serve": _serve,
+    "simulator": _simulator,
+    "tools": _tools,
+    "call": _call,
+    "doctor": _doctor,
+    "install": _install,
+}
 
 
 def _serve_arguments(serve: argparse.ArgumentParser) -> None:

@@ -8,7 +8,6 @@ toolsets only choose which tools are offered at all, and the other settings appl
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
@@ -19,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import CATALOG, TOOLSETS, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.heartbeat import Progress, with_heartbeat
-from pieces_mcp.targets import EffectiveCall
+
+if TYPE_CHECKING:  # the call path's, imported by the dispatcher: the guard's policy is built before any call
+    from pieces_mcp.targets import EffectiveCall
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class Policy:
         """Why `name` is not offered here and how the person can offer it: for MCP clients and `call` alike."""
         entry = next((entry for entry in CATALOG if entry.name == name), None)
         if entry is None:
+            import difflib  # only for a misspelt name: not with every start-up
+
             nearest = difflib.get_close_matches(name, [entry.name for entry in CATALOG], n=1)
             hint = f"did you mean {nearest[0]}?" if nearest else "`pieces-mcp tools` lists every tool."
             return f"There is no tool named {name!r}; {hint}"

@@ -16,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio
 import mcp_types as types
+from anyio.abc import TaskGroup
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
@@ -29,13 +30,16 @@ from pydantic import ValidationError
 
 from pieces_mcp import SERVER_NAME, __version__
 from pieces_mcp.catalog import LIVE, Endpoint, LiveResource
-from pieces_mcp.client import PiecesOS, http_client
+from pieces_mcp.catalog.schemas import ToolSchemas, listed_schemas
 from pieces_mcp.config import Settings
-from pieces_mcp.dispatch import Dispatcher, ToolOutcome, UnknownToolError
 from pieces_mcp.errors import PiecesError
-from pieces_mcp.guard import AuditLog, ClientAnswer, Guard
-from pieces_mcp.live import Notify, Subscriptions, TooManySubscribersError, read_once
+from pieces_mcp.guard import ClientAnswer, Guard
 from pieces_mcp.stdio import stdio_streams
+
+if TYPE_CHECKING:  # the call path, imported at the first request that needs PiecesOS (`Runtime.calls`)
+    from pieces_mcp.client import PiecesOS
+    from pieces_mcp.dispatch import Dispatcher, ToolOutcome
+    from pieces_mcp.live import Notify, Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +92,66 @@ class Questions:
 
 
 @dataclass(frozen=True)
-class Runtime:
-    """What every request shares for the life of the server."""
+class Calls:
+    """The PiecesOS side of a Runtime: the one HTTP client (inside `pieces`), the dispatcher, the subscriptions."""
 
-    settings: Settings
-    dispatcher: Dispatcher
     pieces: PiecesOS
-    questions: Questions
+    dispatcher: Dispatcher
     subscriptions: Subscriptions
-    # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
-    # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
-    listen_streams: set[ListenHandler] = field(default_factory=set)
+
+
+class Runtime:
+    """What every request shares for the life of the server (over stdio: of its one connection).
+
+    The PiecesOS side (`Calls`) is made at the first request that needs it, not when the connection opens:
+    `initialize` and `tools/list` import no HTTP client and none of the call path, about a fifth of what
+    pieces-mcp adds to the SDK's start-up (issue 22; tests/unit/test_start_up_imports.py). It is made in one
+    go without awaiting, so two first calls at once share one client, as every later call does.
+    """
+
+    def __init__(self, adapter: PiecesAdapter, feeds: TaskGroup) -> None:
+        self.adapter = adapter
+        self.settings = adapter.settings
+        self.questions = Questions()
+        self.feeds = feeds
+        # 2026-07-28: change notifications ride `subscriptions/listen` streams. Each stream gets its own bus and
+        # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
+        self.listen_streams: set[ListenHandler] = set()
+        self.opened: Calls | None = None
+
+    def calls(self) -> Calls:
+        if self.opened is None:
+            self.opened = open_calls(self.adapter, self.feeds)
+        return self.opened
+
+    @property
+    def pieces(self) -> PiecesOS:
+        return self.calls().pieces
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.calls().dispatcher
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.calls().subscriptions
+
+    async def aclose(self) -> None:
+        if self.opened is not None:
+            await self.opened.pieces.http.aclose()
+
+
+def open_calls(adapter: PiecesAdapter, feeds: TaskGroup) -> Calls:
+    from pieces_mcp.client import PiecesOS
+    from pieces_mcp.dispatch import Dispatcher
+    from pieces_mcp.exchanges.connection import new_http_client
+    from pieces_mcp.guard import AuditLog
+    from pieces_mcp.live import Subscriptions
+
+    settings = adapter.settings
+    pieces = PiecesOS(settings, new_http_client(settings))
+    dispatcher = Dispatcher(pieces, adapter.guard, AuditLog(settings.audit_log))
+    return Calls(pieces, dispatcher, Subscriptions(pieces, feeds, adapter.streams, frozenset(adapter.readable)))
 
 
 class QuestionPending(Exception):
@@ -165,13 +218,13 @@ def resource_uri(name: str) -> str:
     return f"{RESOURCE_SCHEME}://{name}"
 
 
-def tool_definition(endpoint: Endpoint) -> types.Tool:
+def tool_definition(endpoint: Endpoint, schemas: ToolSchemas) -> types.Tool:
     return types.Tool(
         name=endpoint.name,
         title=endpoint.title,
         description=endpoint.description,
-        input_schema=endpoint.input_schema(),
-        output_schema=endpoint.output_schema(),
+        input_schema=schemas["inputSchema"],
+        output_schema=schemas["outputSchema"],
         annotations=types.ToolAnnotations(
             title=endpoint.title,
             read_only_hint=endpoint.read_only,
@@ -242,13 +295,16 @@ class PiecesAdapter:
         self.settings = settings
         self.guard = Guard(settings)
         offered = self.guard.policy.visible()
-        self.tools = types.ListToolsResult(tools=[tool_definition(endpoint) for endpoint in offered])
+        # From the packaged schemas: no tool's models are built before its first call (`catalog.schemas`).
+        schemas = listed_schemas(offered)
+        self.tools = types.ListToolsResult(
+            tools=[tool_definition(endpoint, schemas[endpoint.name]) for endpoint in offered]
+        )
         # The read tools that need no argument are also resources: a client can attach them without a tool call.
         self.readable: dict[str, Endpoint] = {
             resource_uri(endpoint.name): endpoint
             for endpoint in offered
-            if not endpoint.guarded
-            and not any(field.is_required() for field in endpoint.input_model.model_fields.values())
+            if not endpoint.guarded and not schemas[endpoint.name]["inputSchema"].get("required")
         }
         self.live = {resource_uri(live.name): live for live in LIVE if live.toolset in settings.toolsets}
         listed: list[tuple[str, Endpoint | LiveResource]] = [*self.readable.items(), *self.live.items()]
@@ -278,24 +334,21 @@ class PiecesAdapter:
 
     @asynccontextmanager
     async def lifespan(self, server: Server[Runtime]) -> AsyncIterator[Runtime]:
-        async with http_client(self.settings) as http, anyio.create_task_group() as feeds:
-            pieces = PiecesOS(self.settings, http)
-            dispatcher = Dispatcher(pieces, self.guard, AuditLog(self.settings.audit_log))
-            runtime = Runtime(
-                self.settings,
-                dispatcher,
-                pieces,
-                Questions(),
-                Subscriptions(pieces, feeds, self.streams, frozenset(self.readable)),
-            )
-            self.running.append(runtime)
-            try:
-                yield runtime
-            finally:
-                self.running.remove(runtime)
-                for handler in list(runtime.listen_streams):
-                    handler.close()
-                feeds.cancel_scope.cancel()
+        runtime: Runtime | None = None
+        try:
+            async with anyio.create_task_group() as feeds:
+                runtime = Runtime(self, feeds)
+                self.running.append(runtime)
+                try:
+                    yield runtime
+                finally:
+                    self.running.remove(runtime)
+                    for handler in list(runtime.listen_streams):
+                        handler.close()
+                    feeds.cancel_scope.cancel()
+        finally:
+            if runtime is not None:
+                await runtime.aclose()
 
     async def list_tools(
         self, ctx: ServerRequestContext[Runtime], params: types.PaginatedRequestParams | None
@@ -307,6 +360,8 @@ class PiecesAdapter:
     ) -> types.CallToolResult | types.InputRequiredResult:
         async def progress(waited: float, message: str) -> None:
             await ctx.session.report_progress(waited, None, message)
+
+        from pieces_mcp.dispatch import ToolOutcome, UnknownToolError
 
         runtime = ctx.lifespan_context
         try:
@@ -342,6 +397,8 @@ class PiecesAdapter:
     async def read_resource(
         self, ctx: ServerRequestContext[Runtime], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
+        from pieces_mcp.live import read_once
+
         uri = str(params.uri)
         endpoint = self.readable.get(uri)
         pieces = ctx.lifespan_context.pieces
@@ -358,6 +415,8 @@ class PiecesAdapter:
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=JSON, text=text)])
 
     async def follow(self, ctx: ServerRequestContext[Runtime], key: object, notify: Notify, uri: str) -> None:
+        from pieces_mcp.live import TooManySubscribersError
+
         if uri not in self.streams:
             offered = ", ".join(self.streams) or "none"
             raise MCPError(types.INVALID_PARAMS, f"{uri} cannot be subscribed to; the resources are: {offered}.")
@@ -392,6 +451,8 @@ class PiecesAdapter:
         self, ctx: ServerRequestContext[Runtime], params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
         """2026-07-28: the resources this stream asks for are followed for as long as it is open."""
+        from pieces_mcp.live import TooManySubscribersError
+
         bus = InMemorySubscriptionBus()
         handler = ListenHandler(bus, max_subscriptions=1)
 
@@ -420,12 +481,13 @@ class PiecesAdapter:
             then()
 
         for runtime in self.running[:1]:
-            runtime.subscriptions.task_group.start_soon(wait_then)
+            runtime.feeds.start_soon(wait_then)
 
     def end_session(self, session_id: str) -> None:
         """An HTTP session ended (deleted, or expired): what it followed stops."""
         for runtime in self.running:
-            runtime.subscriptions.remove_all(f"session {session_id}")
+            if runtime.opened is not None:  # nothing was followed before the first call that needs PiecesOS
+                runtime.opened.subscriptions.remove_all(f"session {session_id}")
 
     def server(self) -> PiecesServer:
         server = PiecesServer(

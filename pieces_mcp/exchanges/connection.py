@@ -42,10 +42,13 @@ DOCTOR_HINT = "; `pieces-mcp doctor` checks the connection"
 T = TypeVar("T")
 
 
-@asynccontextmanager
-async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The one `httpx.AsyncClient` of a server's life: pooled, keep-alive, bounded, no redirects."""
-    async with httpx.AsyncClient(
+def new_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one `httpx.AsyncClient` of a server's life: pooled, keep-alive, bounded, no redirects.
+
+    Made without `async with` so a server can make it at its first call (`mcp_adapter.Runtime`), not at
+    start-up; whoever makes it closes it with `aclose()`.
+    """
+    return httpx.AsyncClient(
         timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S),
         limits=POOL_LIMITS,
         # A redirect could lead a loopback-only client off the machine; PiecesOS never sends one.
@@ -56,7 +59,13 @@ async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         # discovery and every local PiecesOS speak plain HTTP (redirects, the only other way to https, are off).
         verify=(settings.base_url or "").startswith("https://"),
         headers={"User-Agent": f"pieces-mcp/{__version__}"},
-    ) as http:
+    )
+
+
+@asynccontextmanager
+async def http_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """`new_http_client`, closed on the way out."""
+    async with new_http_client(settings) as http:
         yield http
 
 
@@ -197,11 +206,15 @@ class Connection:
     async def send(self, method: str, path: str, body: Any, what: str, budget: Budget | None = None) -> Reply:
         """One request and its whole answer, found again once if PiecesOS moved; failures are PiecesErrors."""
         connect = min(CONNECT_TIMEOUT_S, (budget or Budget.for_call(Wait.ORDINARY, self.settings)).remaining())
-
-        async def attempt(base_url: str) -> Reply:
+        # `reach`, written out: every tool call comes this way, and a closure and one more coroutine on its
+        # path cost each resumption of the request.
+        base_url = self.base_url or await self.locate()  # what `locate` answers once PiecesOS was found
+        try:
             return await self._send_to(base_url, method, path, body, what, connect)
-
-        return await self.reach(attempt)
+        except NotRunningError:
+            if self.settings.base_url:
+                raise
+        return await self._send_to(await self.locate(again=True), method, path, body, what, connect)
 
     async def _send_to(self, base_url: str, method: str, path: str, body: Any, what: str, connect: float) -> Reply:
         request = self.http.build_request(

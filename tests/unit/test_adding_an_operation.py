@@ -168,6 +168,7 @@ def test_an_operation_added_in_two_places_reaches_every_derived_place(tmp_path: 
         "pieces_mcp/catalog/settings.py",
         "pieces_mcp/simulator/behaviours/settings.py",
         f"tests/snapshots/{NAME}.json",
+        "pieces_mcp/catalog/tool_schemas.json",
         "README.md",
     }
 

@@ -1,6 +1,8 @@
 """Each tool's interface is pinned: a change to a schema or an annotation must show up in review.
 
-After a deliberate change: `python tools/update_snapshots.py`, and commit the snapshot diff.
+After a deliberate change: `python tools/update_snapshots.py`, and commit the snapshot diff. The server lists the
+schemas from a packaged file made from the models (`pieces_mcp.catalog.schemas`, so that no model is built
+before a tool's first call); it must say what the models say.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import pytest
 
 from pieces_mcp.catalog import CATALOG, Endpoint
+from pieces_mcp.catalog.schemas import SCHEMAS_FILE, model_schemas
 from tools.update_snapshots import SNAPSHOTS, snapshots
 
 CURRENT = snapshots()
@@ -22,6 +25,23 @@ def test_tool_interface_matches_its_snapshot(name: str) -> None:
     assert json.loads(stored.read_text()) == json.loads(CURRENT[name]), (
         f"{name} changed; if deliberate, run python tools/update_snapshots.py and commit the diff"
     )
+
+
+PACKAGED = json.loads(SCHEMAS_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("endpoint", CATALOG, ids=lambda endpoint: endpoint.name)
+def test_the_packaged_schemas_are_the_models(endpoint: Endpoint) -> None:
+    packaged = PACKAGED.get(endpoint.name)
+    assert packaged is not None, f"{endpoint.name} is not in {SCHEMAS_FILE.name}: run python tools/update_snapshots.py"
+    assert packaged == model_schemas(endpoint), (
+        f"{endpoint.name}'s models changed since {SCHEMAS_FILE.name} was made: run python tools/update_snapshots.py"
+    )
+
+
+def test_the_packaged_schemas_hold_no_tool_that_is_gone() -> None:
+    gone = sorted(set(PACKAGED) - {endpoint.name for endpoint in CATALOG})
+    assert not gone, f"{SCHEMAS_FILE.name} has tools that are gone: {gone}; run python tools/update_snapshots.py"
 
 
 def test_no_snapshot_is_left_for_a_tool_that_is_gone() -> None:
