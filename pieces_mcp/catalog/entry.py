@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pieces_mcp.catalog.generations import FROM_SEED, Generation, Since
@@ -154,13 +154,14 @@ class Endpoint:
     # At least one; the first is what tests call the tool with (see `Example`).
     examples: tuple[Example, ...] = ()
 
-    @property
+    # Resolved once per entry: every call reads both.
+    @cached_property
     def input_model(self) -> type[ToolInput]:
         from pieces_mcp.models.base import ToolInput
 
         return _resolved(self.arguments, ToolInput)
 
-    @property
+    @cached_property
     def output_model(self) -> type[Answer]:
         from pieces_mcp.models.base import Answer
 
