@@ -39,11 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load(args)
         if args.command == "serve" and args.port is not None and args.transport != "http":
             raise ConfigError("--port only applies to the HTTP transport: add --transport http, or leave --port out")
-        listener, token = None, None
+        listener, token, header_timeout_s = None, None, 0.0
         if args.command == "serve" and args.transport == "http":
-            from pieces_mcp.http_transport import listen
+            from pieces_mcp.http_transport import header_timeout, listen
 
-            token = http_token()
+            token, header_timeout_s = http_token(), header_timeout()
             listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
         from pieces_mcp.redact import mask_text
@@ -52,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     if listener is not None:
-        return serve_http(settings, simulate=args.simulate, listener=listener, token=token)
+        return serve_http(
+            settings, simulate=args.simulate, listener=listener, token=token, header_timeout_s=header_timeout_s
+        )
     if args.command == "serve":
         from pieces_mcp.stdio import reserve_for_mcp
 
@@ -115,13 +117,15 @@ def serve(settings: Settings, stdin: BinaryIO, stdout: BinaryIO, *, simulate: bo
     return ended.exit_code if isinstance(ended, Stopped) else 0
 
 
-def serve_http(settings: Settings, *, simulate: bool, listener: socket.socket, token: str | None) -> int:
+def serve_http(
+    settings: Settings, *, simulate: bool, listener: socket.socket, token: str | None, header_timeout_s: float
+) -> int:
     from pieces_mcp.http_transport import serve_http as serve_over_http
     from pieces_mcp.mcp_adapter import build_server
 
     with _simulated(settings, simulate) as effective:
         server = build_server(effective)
-        ended = run_until_stopped(lambda: serve_over_http(server, listener, token))
+        ended = run_until_stopped(lambda: serve_over_http(server, listener, token, header_timeout_s=header_timeout_s))
     return ended.exit_code if isinstance(ended, Stopped) else 0
 
 

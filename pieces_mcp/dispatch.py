@@ -107,25 +107,28 @@ class Dispatcher:
         finally:
             self.audit.record(endpoint.name, verdict, outcome, started, target, call_id)
 
-    async def _call(
-        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
-    ) -> Answer:
-        async def call() -> Answer:
-            return await self.pieces.call(endpoint, arguments, budget, progress)
-
-        if endpoint.wait is not Wait.INTERACTIVE:
-            return await call()
-        return await with_heartbeat(call, progress, "the person at their desktop")
-
     async def _run(
         self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
     ) -> ToolOutcome:
         try:
-            answer = await self._call(endpoint, arguments, progress, budget)
+            if endpoint.wait is not Wait.INTERACTIVE:
+                answer = await self.pieces.call(endpoint, arguments, budget, progress)
+            else:
+                answer = await self._with_heartbeat(endpoint, arguments, progress, budget)
         except PiecesError as exc:
             status = f" {exc.status}" if isinstance(exc, BadStatusError) else ""
             return failure(exc.message, audit=f"error: {type(exc).__name__}{status}")
         return shape(answer)
+
+    async def _with_heartbeat(
+        self, endpoint: Endpoint, arguments: ToolInput, progress: Progress | None, budget: Budget
+    ) -> Answer:
+        """A call that waits for the person at their desktop, with progress while it waits."""
+
+        async def call() -> Answer:
+            return await self.pieces.call(endpoint, arguments, budget, progress)
+
+        return await with_heartbeat(call, progress, "the person at their desktop")
 
 
 def parse_arguments(endpoint: Endpoint, arguments: Mapping[str, Any]) -> ToolInput:

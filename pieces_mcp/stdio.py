@@ -32,7 +32,6 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, BinaryIO, Protocol
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
 from mcp_types import (
     INTERNAL_ERROR,
@@ -53,7 +52,6 @@ logger = logging.getLogger(__name__)
 MAX_LINE = 16 * 1024 * 1024  # no MCP message comes near; a longer line is answered as a parse error
 PAUSE_AT = 256 * 1024  # unread bytes from the client at which reading stdin pauses
 RESUME_AT = 64 * 1024
-QUEUE = 16  # messages waiting between the pipes and the server, each way
 # pydantic-core's JSON parser refuses nesting deeper than this (its recursion guard); json.loads, past ~1,000
 # levels, raises RecursionError. A line nested deeper is answered with this bound in the sentence.
 MAX_DEPTH = 200
@@ -223,6 +221,8 @@ class FileLines:
         self.stdin = io.BufferedReader(stdin) if isinstance(stdin, io.RawIOBase) else stdin
         self.stdout = stdout
         self.pending: list[bytes] = []
+        # One write at a time, so lines go out in the order they were written whichever task waits for them.
+        self.writing = anyio.Lock()
 
     async def read_line(self) -> bytes | None:
         line = await anyio.to_thread.run_sync(self.stdin.readline, MAX_LINE + 1)
@@ -238,9 +238,10 @@ class FileLines:
         self.pending.append(line + b"\n")
 
     async def drained(self) -> None:
-        if self.pending:
-            data, self.pending = b"".join(self.pending), []
-            await anyio.to_thread.run_sync(self._write, data)
+        async with self.writing:
+            if self.pending:
+                data, self.pending = b"".join(self.pending), []
+                await anyio.to_thread.run_sync(self._write, data)
 
     def _write(self, data: bytes) -> None:
         self.stdout.write(data)
@@ -356,40 +357,91 @@ class RequestIds:
         return message.model_copy(update={"id": own})
 
 
-async def _pump_in(
-    lines: Lines, sink: MemoryObjectSendStream[SessionMessage | Exception], request_ids: RequestIds
-) -> None:
-    async with sink:
+class MessagesIn:
+    """The client's messages, each read and parsed when the server asks for the next one.
+
+    No task and no queue between the pipe and the server: the SDK's own read loop calls `receive`, so a
+    message costs no hop from one task to another (each hop is a turn of the event loop per call). A line that
+    is no message is answered here and the next one read. Backpressure: a line is read only once the client
+    has read what was written.
+    """
+
+    def __init__(self, lines: Lines, request_ids: RequestIds) -> None:
+        self.lines = lines
+        self.request_ids = request_ids
+        self.closed = False
+
+    async def receive(self) -> SessionMessage | Exception:
         while True:
+            if self.closed:
+                raise anyio.ClosedResourceError
+            await self.lines.drained()
             try:
-                line = await lines.read_line()
+                line = await self.lines.read_line()
             except LineTooLongError:
-                lines.write_line(error_line(None, PARSE_ERROR, f"Parse error: a line over {MAX_LINE} bytes"))
+                self.lines.write_line(error_line(None, PARSE_ERROR, f"Parse error: a line over {MAX_LINE} bytes"))
                 continue
             if line is None:
-                return
+                raise anyio.EndOfStream
             if not line.strip():
                 continue
             item = parse(line)
             if isinstance(item, bytes):
-                lines.write_line(item)
-            elif (message := request_ids.incoming(item.message)) is not None:
-                await sink.send(SessionMessage(message, metadata=item.metadata))
-            await lines.drained()  # backpressure: read on only once the client reads what we wrote
+                self.lines.write_line(item)
+            elif (message := self.request_ids.incoming(item.message)) is not None:
+                return item if message is item.message else SessionMessage(message, metadata=item.metadata)
+
+    def __aiter__(self) -> MessagesIn:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    async def __aenter__(self) -> MessagesIn:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
-async def _pump_out(lines: Lines, source: MemoryObjectReceiveStream[SessionMessage], request_ids: RequestIds) -> None:
-    async with source:
-        async for item in source:
-            message = request_ids.outgoing(item.message)
-            line: bytes | None
-            try:
-                line = serialised(message)
-            except (ValueError, RecursionError) as exc:  # UnicodeEncodeError and pydantic's are ValueErrors
-                line = unsendable(message, exc)
-            if line is not None:
-                lines.write_line(line)
-                await lines.drained()
+class MessagesOut:
+    """The server's messages, each written as one line by the task that sends it (no writer task between).
+
+    Lines are written whole and in the order they are sent; the sender waits while the client does not read.
+    """
+
+    def __init__(self, lines: Lines, request_ids: RequestIds) -> None:
+        self.lines = lines
+        self.request_ids = request_ids
+        self.closed = False
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if self.closed:
+            raise anyio.ClosedResourceError
+        message = self.request_ids.outgoing(item.message)
+        line: bytes | None
+        try:
+            line = serialised(message)
+        except (ValueError, RecursionError) as exc:  # UnicodeEncodeError and pydantic's are ValueErrors
+            line = unsendable(message, exc)
+        if line is not None:
+            self.lines.write_line(line)
+            await self.lines.drained()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    async def __aenter__(self) -> MessagesOut:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def serialised(message: JSONRPCMessage) -> bytes:
@@ -417,11 +469,7 @@ def unsendable(message: JSONRPCMessage, exc: Exception) -> bytes | None:
 
 
 @asynccontextmanager
-async def stdio_streams(
-    stdin: BinaryIO, stdout: BinaryIO
-) -> AsyncIterator[
-    tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
-]:
+async def stdio_streams(stdin: BinaryIO, stdout: BinaryIO) -> AsyncIterator[tuple[MessagesIn, MessagesOut]]:
     """The MCP message streams over `stdin` and `stdout`, for `Server.run`."""
     lines: Lines
     if drivable_by_loop(stdin) and drivable_by_loop(stdout):
@@ -429,21 +477,11 @@ async def stdio_streams(
     else:
         lines = FileLines(stdin, stdout)
     request_ids = RequestIds()
-    incoming_send, incoming = anyio.create_memory_object_stream[SessionMessage | Exception](QUEUE)
-    outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](QUEUE)
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_pump_in, lines, incoming_send, request_ids)
-            async with anyio.create_task_group() as writers:
-                writers.start_soon(_pump_out, lines, outgoing_receive, request_ids)
-                try:
-                    yield incoming, outgoing
-                finally:
-                    await outgoing.aclose()  # the writer sends what is queued, then ends
-            group.cancel_scope.cancel()  # stop reading: the server is done
+        yield MessagesIn(lines, request_ids), MessagesOut(lines, request_ids)
     finally:
         with anyio.CancelScope(shield=True):
-            await lines.aclose()
+            await lines.aclose()  # what was written goes out
 
 
 def reserve_for_mcp() -> tuple[BinaryIO, BinaryIO]:

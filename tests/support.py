@@ -3,6 +3,8 @@ a real simulator process on loopback, and ports a test's discovery scans instead
 
 from __future__ import annotations
 
+import argparse
+import functools
 import json
 import logging
 import os
@@ -16,21 +18,24 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from unittest.mock import patch
 
+import anyio
 import httpx
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult, TextContent
 
+from pieces_mcp.catalog import Generation
 from pieces_mcp.cli_parser import build_parser
 from pieces_mcp.config import load
 from pieces_mcp.discovery import Machine
 from pieces_mcp.logs import REQUEST_LINES_AT_DEBUG, masking_handler
 from pieces_mcp.mcp_adapter import build_server
+from pieces_mcp.simulator import RunningSimulator, start_in_thread
 
 SERVER_COMMAND = [sys.executable, "-m", "pieces_mcp"]
 # The first request of an MCP session over Streamable HTTP, and the headers it must carry.
@@ -43,19 +48,29 @@ INITIALIZE = {
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
+@functools.cache
+def control_http() -> httpx.Client:
+    """The tests' one HTTP client for the simulator's control API and health checks.
+
+    Building an httpx client costs ~20 ms (its TLS context), which `httpx.post` paid on every reset, fault and
+    state change: most of a small test's time. `Connection: close` keeps no connection open between requests,
+    so no test's descriptor count sees one, and no request goes out on a connection a restarted simulator
+    dropped."""
+    return httpx.Client(headers={"Connection": "close"}, verify=False)
+
+
 @dataclass
-class SimulatorProcess:
-    """`pieces-mcp simulator` in its own process, driven through its `/_simulator/` control API."""
+class Simulator:
+    """A simulated PiecesOS at `url`, driven through its `/_simulator/` control API."""
 
     url: str
-    process: subprocess.Popen[str]
     api: str = "current"
 
     def control(self, path: str, payload: Any = None) -> Any:
         if payload is None and path == "calls":
-            response = httpx.get(f"{self.url}/_simulator/calls", timeout=5)
+            response = control_http().get(f"{self.url}/_simulator/calls", timeout=5)
         else:
-            response = httpx.post(f"{self.url}/_simulator/{path}", json=payload or {}, timeout=30)
+            response = control_http().post(f"{self.url}/_simulator/{path}", json=payload or {}, timeout=30)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -69,15 +84,13 @@ class SimulatorProcess:
     def ensure_running(self) -> None:
         """Launch it again if a call quit it (os_terminate): its port then refuses connections."""
         try:
-            httpx.get(f"{self.url}/.well-known/health", timeout=5)
+            control_http().get(f"{self.url}/.well-known/health", timeout=5)
         except httpx.ConnectError:
             self.launch()
 
     def launch(self) -> None:
-        """Start a simulated PiecesOS that quit again, as pieces://launch would (SIGUSR1, see simulator/server.py);
-        returns once it answers its health check."""
-        os.kill(self.process.pid, signal.SIGUSR1)
-        wait_until_healthy(self.url)
+        """Start a simulated PiecesOS that quit again, as pieces://launch would; returns once it answers."""
+        raise NotImplementedError
 
     def state(self, **changes: Any) -> None:
         self.control("state", changes)
@@ -100,13 +113,56 @@ class SimulatorProcess:
     def os_calls(self, path: str) -> list[dict[str, Any]]:
         return [call for call in self.calls() if call["path"] == path]
 
+    def sleeping(self) -> int:
+        """How many simulated delays (a picker, a fault's delay, a download) wait on its clock now."""
+        clock: dict[str, Any] = control_http().get(f"{self.url}/_simulator/clock", timeout=5).json()
+        return int(clock["sleeping"])
+
+    async def until_a_delay_begins(self) -> None:
+        """Returns once a simulated delay has begun (a call reached the person, or a slow answer): the signal
+        that a call is under way, instead of a guess at how long it takes to get there."""
+        with anyio.fail_after(30):
+            while not self.sleeping():  # noqa: ASYNC110 (the simulator is another loop: no event to wait on)
+                await anyio.sleep(0.01)
+
+
+@dataclass
+class SimulatorProcess(Simulator):
+    """`pieces-mcp simulator` in its own process."""
+
+    process: subprocess.Popen[str] = field(kw_only=True)
+
+    def launch(self) -> None:
+        """Start a simulated PiecesOS that quit again, as pieces://launch would (SIGUSR1, see simulator/server.py);
+        returns once it answers its health check."""
+        os.kill(self.process.pid, signal.SIGUSR1)
+        wait_until_healthy(self.url)
+
+
+@dataclass
+class SimulatorInThisProcess(Simulator):
+    """A simulator on a thread of the test's own process (`start_in_thread`): no process to start, for tests
+    that need one of their own (it moves, or stays down) and whose subject is not the simulator's process."""
+
+    running: RunningSimulator = field(kw_only=True)
+
+    def launch(self) -> None:
+        self.running.launch()
+        wait_until_healthy(self.url)
+
+
+@contextmanager
+def simulator_in_this_process(*, port: int = 0, api: Generation = "current") -> Iterator[SimulatorInThisProcess]:
+    with start_in_thread(port=port, api=api) as running:
+        yield SimulatorInThisProcess(running.url, api, running=running)
+
 
 def wait_until_healthy(url: str, within_s: float = 30) -> None:
     """Returns once `url` answers its health check: the signal that a (re)started PiecesOS is up."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         with suppress(httpx.TransportError):
-            if httpx.get(f"{url}/.well-known/health", timeout=2).status_code == 200:
+            if control_http().get(f"{url}/.well-known/health", timeout=2).status_code == 200:
                 return
         time.sleep(0.02)
     raise AssertionError(f"{url} did not answer its health check within {within_s} s")
@@ -122,7 +178,7 @@ def start_simulator(*args: str) -> SimulatorProcess:
         process.kill()
         raise RuntimeError(f"simulator did not start: {url!r}")
     api = args[args.index("--api") + 1] if "--api" in args else "current"
-    return SimulatorProcess(url, process, api)
+    return SimulatorProcess(url, api, process=process)
 
 
 def stop(simulator: SimulatorProcess) -> None:
@@ -157,6 +213,12 @@ class Served:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
 
+@functools.cache
+def serve_parser() -> argparse.ArgumentParser:
+    """The program's command line, built once: building it is ~5 ms, and `serve` below parses with it per test."""
+    return build_parser("serve")
+
+
 @asynccontextmanager
 async def serve(
     base_url: str | None,
@@ -176,7 +238,7 @@ async def serve(
     """
     settings = {key: str(value) for key, value in kwargs.items() if key.startswith("PIECES_")}
     client_options = {key: value for key, value in kwargs.items() if not key.startswith("PIECES_")}
-    loaded = load(build_parser().parse_args(["serve", *args]), environ=server_env(base_url, **settings))
+    loaded = load(serve_parser().parse_args(["serve", *args]), environ=server_env(base_url, **settings))
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         # As for the child: no display (no test may open a dialog on a developer's screen), no PIECES_* of ours.
         stack.enter_context(patch.dict(os.environ, clear=True, values=server_env(None)))

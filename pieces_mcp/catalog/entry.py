@@ -93,6 +93,21 @@ def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model
     return model if isinstance(model, type) else model.resolve(kind)
 
 
+# Cached by the model's reference: an entry is a NamedTuple (no instance dictionary for a cached_property).
+@cache
+def _input_model(arguments: ModelRef | type[ToolInput]) -> type[ToolInput]:
+    from pieces_mcp.models.base import ToolInput
+
+    return _resolved(arguments, ToolInput)
+
+
+@cache
+def _output_model(answer: ModelRef | type[Answer]) -> type[Answer]:
+    from pieces_mcp.models.base import Answer
+
+    return _resolved(answer, Answer)
+
+
 # In an example's arguments, the folder the simulator serves files from (`POST /_simulator/files`): a test fills
 # it in with a folder of its own; docs show it as it is.
 EXAMPLE_FILES = "{files}"
@@ -151,17 +166,14 @@ class Endpoint(NamedTuple):
     # At least one; the first is what tests call the tool with (see `Example`).
     examples: tuple[Example, ...] = ()
 
+    # Resolved once per model (`_input_model`, `_output_model`): every call reads both.
     @property
     def input_model(self) -> type[ToolInput]:
-        from pieces_mcp.models.base import ToolInput
-
-        return _resolved(self.arguments, ToolInput)
+        return _input_model(self.arguments)
 
     @property
     def output_model(self) -> type[Answer]:
-        from pieces_mcp.models.base import Answer
-
-        return _resolved(self.answer, Answer)
+        return _output_model(self.answer)
 
     def path_for(self, generation: Generation) -> str:
         return self.path if isinstance(self.path, str) else self.path[generation]

@@ -206,11 +206,15 @@ class Connection:
     async def send(self, method: str, path: str, body: Any, what: str, budget: Budget | None = None) -> Reply:
         """One request and its whole answer, found again once if PiecesOS moved; failures are PiecesErrors."""
         connect = min(CONNECT_TIMEOUT_S, (budget or Budget.for_call(Wait.ORDINARY, self.settings)).remaining())
-
-        async def attempt(base_url: str) -> Reply:
+        # `reach`, written out: every tool call comes this way, and a closure and one more coroutine on its
+        # path cost each resumption of the request.
+        base_url = self.base_url or await self.locate()  # what `locate` answers once PiecesOS was found
+        try:
             return await self._send_to(base_url, method, path, body, what, connect)
-
-        return await self.reach(attempt)
+        except NotRunningError:
+            if self.settings.base_url:
+                raise
+        return await self._send_to(await self.locate(again=True), method, path, body, what, connect)
 
     async def _send_to(self, base_url: str, method: str, path: str, body: Any, what: str, connect: float) -> Reply:
         request = self.http.build_request(

@@ -62,7 +62,7 @@ def control_routes(sim: Simulator) -> list[Route]:
 
 def _state_routes(sim: Simulator) -> list[Route]:
     async def reset(request: Request) -> Response:
-        sim.reset()
+        await sim.reset()
         return JSONResponse({"ok": True})
 
     async def calls(request: Request) -> Response:

@@ -29,6 +29,8 @@ _ALL_STATUSES = frozenset(get_args(UpdatingStatusValue))
 
 # The folder file reads are served from, when the simulator is started with it; none by default.
 FILES_ENV = "PIECES_SIMULATOR_FILES"
+# How long a reset waits for the requests it ends to close.
+_END_REQUESTS_TIMEOUT_S = 5.0
 
 
 def _now() -> datetime:
@@ -384,7 +386,10 @@ class Simulator:
     def _fresh_state(self) -> SimState:
         return SimState(version=profiles.SIMULATED_VERSIONS[self.api], clock=self.clock)
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
+        """A fresh simulator: requests an earlier client left waiting (a picker, a delayed answer) end unanswered
+        first, so nothing of theirs waits on the clock or lands in the new call log."""
+        await self.end_requests_in_flight_and_wait()
         self.clock.release()
         self.state = self._fresh_state()
         self.calls.clear()
@@ -457,6 +462,15 @@ class Simulator:
         for task in list(self.in_flight):
             if task is not this:
                 task.cancel()
+
+    async def end_requests_in_flight_and_wait(self) -> None:
+        """`end_requests_in_flight`, returning once each has closed (bounded: a request that ignores its
+        cancellation is left to finish on its own)."""
+        this = asyncio.current_task()
+        ending = {task for task in self.in_flight if task is not this}
+        self.end_requests_in_flight()
+        if ending:
+            await asyncio.wait(ending, timeout=_END_REQUESTS_TIMEOUT_S)
 
     def begin_restart(self) -> None:
         """Before the 204: from now on no request is answered, a downloaded update is installed, and the person

@@ -8,6 +8,7 @@ vendor client in it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 import time
@@ -86,6 +87,7 @@ def main(url: str) -> dict[str, Any]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+    summary["client_version"] = importlib.metadata.version("pieces-os-client")  # the venv's, as installed
     return summary
 
 

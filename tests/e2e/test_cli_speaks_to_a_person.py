@@ -11,6 +11,7 @@ import pytest
 
 from pieces_mcp.catalog import CATALOG, DEFAULT_TOOLSETS
 from pieces_mcp.redact import quote
+from tests.e2e.in_process import run_here
 from tests.support import SERVER_COMMAND, server_env
 
 pytestmark = pytest.mark.timeout(120)
@@ -32,7 +33,7 @@ def run(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("url", MALFORMED_URLS)
 @pytest.mark.parametrize("command", [("serve",), ("call", "os_device_information"), ("doctor",)])
 def test_a_malformed_pieces_os_url_is_refused_at_start_in_one_line(command: tuple[str, ...], url: str) -> None:
-    done = run(*command, PIECES_OS_URL=url)
+    done = run_here(*command, PIECES_OS_URL=url)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
@@ -61,7 +62,7 @@ def _guarded() -> str:
 def test_call_of_a_tool_in_a_toolset_not_chosen_says_which_and_how_to_add_it() -> None:
     name = _not_in_defaults()
     toolset = next(entry.toolset for entry in CATALOG if entry.name == name)
-    done = run("call", name, "--simulate")
+    done = run_here("call", name, "--simulate")
     assert done.returncode == 1
     assert f"{name} is in the `{toolset}` toolset" in done.stderr
     assert "--toolsets " in done.stderr and toolset in done.stderr.split("--toolsets ", 1)[1].split("`")[0]
@@ -70,8 +71,8 @@ def test_call_of_a_tool_in_a_toolset_not_chosen_says_which_and_how_to_add_it() -
 
 def test_call_of_a_tool_hidden_by_read_only_or_denied_says_so() -> None:
     name = _guarded()
-    read_only = run("call", name, "--simulate", "--read-only")
-    denied = run("call", name, "--simulate", PIECES_MCP_DENY_TOOLS=name)
+    read_only = run_here("call", name, "--simulate", "--read-only")
+    denied = run_here("call", name, "--simulate", PIECES_MCP_DENY_TOOLS=name)
     assert f"{name} is hidden by --read-only" in read_only.stderr and read_only.returncode == 1
     assert f"{name} is denied by PIECES_MCP_DENY_TOOLS" in denied.stderr and denied.returncode == 1
 
@@ -79,14 +80,15 @@ def test_call_of_a_tool_hidden_by_read_only_or_denied_says_so() -> None:
 def test_a_misspelt_tool_name_gets_the_nearest_one() -> None:
     name = CATALOG[0].name
     misspelt = name[:-2] + name[-1]  # one letter dropped
-    done = run("call", misspelt, "--simulate")
+    done = run_here("call", misspelt, "--simulate")
     assert f"did you mean {name}?" in done.stderr and "tools/list" not in done.stderr
 
 
 def test_a_bad_json_hint_shows_that_tool_s_own_arguments() -> None:
+    # (tests/e2e/test_cli.py sees a real `pieces-mcp call` refuse bad JSON; here every tool's own hint.)
     for entry in CATALOG:
         fields = list(entry.input_model.model_json_schema().get("properties", {}))
-        done = run("call", entry.name, "--json", "{not json")
+        done = run_here("call", entry.name, "--json", "{not json")
         assert done.returncode == 2
         hint = done.stderr.split(";", 1)[1]
         assert all(f'"{field}"' in hint for field in fields), (entry.name, done.stderr)

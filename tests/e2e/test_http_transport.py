@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import queue
+import select
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from pieces_mcp.http_transport import HEADER_TIMEOUT_S
+from pieces_mcp.config import ConfigError
+from pieces_mcp.http_transport import HEADER_TIMEOUT_ENV, HEADER_TIMEOUT_S, header_timeout
 from tests.support import INITIALIZE, MCP_HEADERS, SERVER_COMMAND, SimulatorProcess, server_env
 
 pytestmark = pytest.mark.timeout(90)
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @dataclass
@@ -69,60 +74,100 @@ def http_server(simulator: SimulatorProcess, **settings: str) -> Iterator[HttpSe
         process.wait(timeout=10)
 
 
-def seconds_until_closed(sock: socket.socket, drip: bytes, bound: float) -> float:
-    """Send `drip` one byte every 0.2 s (a slowloris client) until the server closes; the seconds it took."""
-    started = time.monotonic()
-    sock.settimeout(0.2)
-    for index in range(10_000):
-        if time.monotonic() - started > bound:
-            break
-        try:
-            if sock.recv(4096) == b"":
-                return time.monotonic() - started
-        except TimeoutError:
-            pass
-        except OSError:
-            return time.monotonic() - started
-        try:
-            sock.sendall(drip[index % len(drip) : index % len(drip) + 1])
-        except OSError:
-            return time.monotonic() - started
-    return time.monotonic() - started
+# The two servers of the slow-header tests, alike but for the header timeout (PIECES_MCP_HTTP_HEADER_TIMEOUT).
+QUICK_S = 0.3
+PATIENT_S = 600.0
+
+
+@pytest.fixture(scope="module")
+def quick(_simulator_current: SimulatorProcess) -> Iterator[HttpServer]:
+    with http_server(_simulator_current, PIECES_MCP_HTTP_HEADER_TIMEOUT=str(QUICK_S)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def patient(_simulator_current: SimulatorProcess) -> Iterator[HttpServer]:
+    with http_server(_simulator_current, PIECES_MCP_HTTP_HEADER_TIMEOUT=str(PATIENT_S)) as server:
+        yield server
+
+
+def closed(sock: socket.socket) -> bool:
+    """Whether the server has closed this connection (it sends nothing else while a request's head is awaited)."""
+    ready, _, _ = select.select([sock], [], [], 0)
+    if not ready:
+        return False
+    try:
+        return sock.recv(4096) == b""
+    except OSError:  # reset
+        return True
+
+
+def cut_off_in_turn(quick: socket.socket, patient: socket.socket, drip: bytes) -> None:
+    """Treat both connections alike, `drip` a byte at a time (a slowloris client), until the quick server closes
+    its one; the patient server, whose connection is older, must keep its open all along.
+
+    So the cut comes from the configured header timeout: the same client is still served where the bound is
+    longer, though its clock started first. (A hang is caught by the test's timeout.)"""
+    index = 0
+    while not closed(quick):
+        assert not closed(patient), "the server with the longer header timeout cut the connection first"
+        if drip:
+            for sock in (patient, quick):
+                with suppress(OSError):  # closed meanwhile: seen at the next turn
+                    sock.sendall(drip[index % len(drip) : index % len(drip) + 1])
+            index += 1
+        select.select([quick], [], [], 0.02)
+    assert not closed(patient), "the server with the longer header timeout cut the connection too"
+
+
+@contextmanager
+def connected(*servers: HttpServer) -> Iterator[list[socket.socket]]:
+    """A connection to each server, in turn, each one accepted by its server before the next is made."""
+    with ExitStack() as stack:
+        connections = []
+        for server in servers:
+            connections.append(stack.enter_context(socket.create_connection(server.address, timeout=5)))
+            # A request answered on a later connection: the server has accepted this one (started its clock).
+            assert httpx.get(server.url, timeout=10).status_code == 401
+        yield connections
+
+
+def request_head(server: HttpServer, method: str) -> bytes:
+    host, port = server.address
+    return f"{method} /mcp HTTP/1.1\r\nHost: {host}:{port}\r\n".encode()
 
 
 @pytest.mark.parametrize("drip", [b"", b"X-Slow: header-sent-one-byte-at-a-time\r\n"], ids=["silent", "dripping"])
-def test_a_client_that_sends_its_headers_too_slowly_is_cut_off(simulator: SimulatorProcess, drip: bytes) -> None:
-    bound = HEADER_TIMEOUT_S + 5
-    with http_server(simulator) as server, socket.create_connection(server.address, timeout=5) as sock:
-        host, port = server.address
+def test_a_client_that_sends_its_headers_too_slowly_is_cut_off(
+    quick: HttpServer, patient: HttpServer, drip: bytes
+) -> None:
+    with connected(patient, quick) as (to_patient, to_quick):
         if drip:
-            sock.sendall(f"POST /mcp HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
-        took = seconds_until_closed(sock, drip, bound) if drip else _wait_closed(sock, bound)
-    assert took < bound, f"still open after {took:.1f} s"
-    assert took >= HEADER_TIMEOUT_S - 0.5  # the bound is the header timeout, not something else
+            to_patient.sendall(request_head(patient, "POST"))
+            to_quick.sendall(request_head(quick, "POST"))
+        cut_off_in_turn(to_quick, to_patient, drip)
 
 
 def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_cut_off(
-    simulator: SimulatorProcess,
+    quick: HttpServer, patient: HttpServer
 ) -> None:
-    bound = HEADER_TIMEOUT_S + 5
-    with http_server(simulator) as server, socket.create_connection(server.address, timeout=5) as sock:
-        host, port = server.address
-        sock.sendall(f"GET /mcp HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-        answer = b""
-        while b"bearer token is required" not in answer:  # the 401 arrived whole: the first request is done
-            answer += sock.recv(4096)
-        sock.sendall(f"POST /mcp HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
-        took = seconds_until_closed(sock, b"X-Slow: still-coming\r\n", bound)
-    assert took < bound, f"still open after {took:.1f} s"
+    with connected(patient, quick) as (to_patient, to_quick):
+        for server, sock in ((patient, to_patient), (quick, to_quick)):
+            sock.sendall(request_head(server, "GET") + b"\r\n")
+            answer = b""
+            while b"bearer token is required" not in answer:  # the 401 arrived whole: the first request is done
+                answer += sock.recv(4096)
+            sock.sendall(request_head(server, "POST"))
+        cut_off_in_turn(to_quick, to_patient, b"X-Slow: still-coming\r\n")
 
 
-def _wait_closed(sock: socket.socket, bound: float) -> float:
-    started = time.monotonic()
-    sock.settimeout(bound)
-    with suppress(OSError):
-        sock.recv(4096)
-    return time.monotonic() - started
+def test_the_header_timeout_is_5_s_unless_the_person_sets_another() -> None:
+    assert header_timeout({}) == HEADER_TIMEOUT_S
+    assert f"A client has {HEADER_TIMEOUT_S:g} s to" in " ".join(README.read_text(encoding="utf-8").split())
+    assert header_timeout({HEADER_TIMEOUT_ENV: "0.3"}) == 0.3
+    for bad in ("0", "-1", "soon", "3601"):
+        with pytest.raises(ConfigError, match=HEADER_TIMEOUT_ENV):
+            header_timeout({HEADER_TIMEOUT_ENV: bad})
 
 
 def test_a_token_the_person_set_is_never_printed(simulator: SimulatorProcess) -> None:
@@ -139,9 +184,6 @@ def test_a_token_the_person_set_is_never_printed(simulator: SimulatorProcess) ->
     assert "PIECES_MCP_HTTP_TOKEN" in stderr  # and the person is told which token to send
 
 
-def test_a_generated_token_is_printed(simulator: SimulatorProcess) -> None:
-    with http_server(simulator) as server:
-        server.process.terminate()
-        stderr = server.stderr()
-    printed = stderr.split("Authorization: Bearer ", 1)[1].split()[0]
+def test_a_generated_token_is_printed(quick: HttpServer) -> None:
+    printed = "".join(quick.seen).split("Authorization: Bearer ", 1)[1].split()[0]
     assert len(printed) >= 32

@@ -24,14 +24,14 @@ def confirming_after(seconds: float) -> Any:
 
 
 async def test_confirming_and_picking_share_one_interactive_timeout(simulator: SimulatorProcess) -> None:
-    # Each alone fits in the 3 s limit; together they do not: a guarded picker has one person's budget, not two.
-    simulator.state(pick_delay_ms=2000)
+    # Each alone fits in the 1.5 s limit; together they do not: a guarded picker has one person's budget, not two.
+    simulator.state(pick_delay_ms=1000)
     async with serve(
-        simulator.url, elicitation_callback=confirming_after(2), PIECES_MCP_INTERACTIVE_TIMEOUT="3"
+        simulator.url, elicitation_callback=confirming_after(1), PIECES_MCP_INTERACTIVE_TIMEOUT="1.5"
     ) as served:
         result = await served.client.call_tool("pick_files", {})
     assert result.is_error, text_of(result)
-    assert "the --interactive-timeout limit" in text_of(result) and "within 3 s" in text_of(result)
+    assert "the --interactive-timeout limit" in text_of(result) and "within 1.5 s" in text_of(result)
 
 
 async def test_an_ordinary_guarded_call_gets_its_own_limit_once_the_person_answered(
@@ -40,7 +40,7 @@ async def test_an_ordinary_guarded_call_gets_its_own_limit_once_the_person_answe
     # The person takes longer than --timeout to say yes; PiecesOS still gets its whole --timeout afterwards.
     async with serve(
         simulator.url,
-        elicitation_callback=confirming_after(2),
+        elicitation_callback=confirming_after(1.5),
         args=("--toolsets", "all"),
         PIECES_MCP_TIMEOUT="1",
         PIECES_MCP_INTERACTIVE_TIMEOUT="30",

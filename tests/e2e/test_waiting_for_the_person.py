@@ -9,9 +9,10 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp_types import CallToolResult
 
 from pieces_mcp.catalog import CATALOG, Wait
-from tests.support import SimulatorProcess, serve, structured, text_of
+from tests.support import SimulatorProcess, serve, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -31,32 +32,45 @@ def person_takes(simulator: SimulatorProcess, path: str, seconds: float) -> None
         simulator.fault(path, delay_ms=int(seconds * 1000), times=1)
 
 
-@pytest.mark.parametrize(("tool", "arguments", "path"), INTERACTIVE, ids=[tool for tool, _, _ in INTERACTIVE])
-async def test_a_person_slower_than_the_ordinary_timeout_still_gets_an_answer(
-    simulator: SimulatorProcess, tool: str, arguments: dict[str, Any], path: str
-) -> None:
-    person_takes(simulator, path, 1.5)
+async def test_a_person_slower_than_the_ordinary_timeout_still_gets_an_answer(simulator: SimulatorProcess) -> None:
+    """Every tool that waits for a person, each in its own call, all at once: the person takes longer than
+    --timeout at each of them, and each still gets its answer."""
+    assert INTERACTIVE, "the catalog has no tool that waits for a person"
+    for _, _, path in INTERACTIVE:
+        person_takes(simulator, path, 1.5)
+    results: dict[str, tuple[CallToolResult, float]] = {}
     async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="30", **ALLOW) as served:
-        started = time.monotonic()
-        result = await served.client.call_tool(tool, arguments)
-    assert structured(result), text_of(result)
-    assert time.monotonic() - started >= 1.5  # the person really was slower than --timeout
-    assert len(simulator.os_calls(path)) == 1
+
+        async def call(tool: str, arguments: dict[str, Any]) -> None:
+            started = time.monotonic()
+            result = await served.client.call_tool(tool, arguments)
+            results[tool] = result, time.monotonic() - started
+
+        async with anyio.create_task_group() as calls:
+            for tool, arguments, _ in INTERACTIVE:
+                calls.start_soon(call, tool, arguments)
+    for tool, _, path in INTERACTIVE:
+        result, took = results[tool]
+        assert not result.is_error and result.structured_content, (tool, text_of(result))
+        assert took >= 1.5, tool  # the person really was slower than --timeout
+        assert len(simulator.os_calls(path)) == 1, tool
 
 
 async def test_a_person_slower_than_the_interactive_timeout_gets_a_message_naming_it(
     simulator: SimulatorProcess,
 ) -> None:
+    simulator.hold_clock()  # the person never picks: only a limit can end the call
     person_takes(simulator, "/os/filesystem/files/pick", 5)
-    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="2", **ALLOW) as served:
+    async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="1.5", **ALLOW) as served:
         started = time.monotonic()
         result = await served.client.call_tool("pick_files", {})
         waited = time.monotonic() - started
-    assert result.is_error and "within 2 s, the --interactive-timeout limit" in text_of(result)
-    assert waited >= 2  # it waited out the interactive limit, not the ordinary one
+    assert result.is_error and "within 1.5 s, the --interactive-timeout limit" in text_of(result), text_of(result)
+    assert waited >= 1.5  # it waited out the interactive limit, not the ordinary one
 
 
 async def test_an_ordinary_call_slower_than_the_timeout_names_the_timeout(simulator: SimulatorProcess) -> None:
+    simulator.hold_clock()  # the answer never comes: only a limit can end the call
     simulator.fault("/os/device/information", delay_ms=3000, times=1)
     async with serve(simulator.url, PIECES_MCP_TIMEOUT="1", PIECES_MCP_INTERACTIVE_TIMEOUT="30") as served:
         result = await served.client.call_tool("os_device_information", {})
@@ -73,8 +87,10 @@ async def test_a_guarded_call_cancelled_while_it_runs_is_audited_as_cancelled(
     audit = tmp_path / "audit.jsonl"
     simulator.state(pick_delay_ms=10_000)
     async with serve(simulator.url, PIECES_MCP_AUDIT_LOG=audit, **ALLOW) as served:
-        with anyio.move_on_after(1):
-            await served.client.call_tool("pick_files", {})
+        async with anyio.create_task_group() as calling:
+            calling.start_soon(served.client.call_tool, "pick_files", {})
+            await simulator.until_a_delay_begins()  # the picker is open: the call runs
+            calling.cancel_scope.cancel()
         # The audit line is the only signal of the server's cancellation a client can see: wait for it, bounded,
         # while the session is still open (closing it would cancel the call as well).
         with anyio.fail_after(5):

@@ -15,12 +15,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pieces_mcp.catalog import BY_NAME, LIVE
 from pieces_mcp.simulator.profiles import device_information
-from tests.support import SimulatorProcess, serve, structured, text_of
+from tests.support import SimulatorProcess, control_http, serve, structured, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
@@ -59,7 +58,7 @@ ENCODINGS = {
 def fault(simulator: SimulatorProcess, path: str, **spec: Any) -> None:
     """`simulator.fault`, sent as ASCII JSON: a lone surrogate in the body travels as its `\\u` escape."""
     payload = json.dumps({"path": path, **spec})
-    response = httpx.post(f"{simulator.url}/_simulator/faults", content=payload, timeout=30)
+    response = control_http().post(f"{simulator.url}/_simulator/faults", content=payload, timeout=30)
     response.raise_for_status()
 
 
@@ -153,8 +152,13 @@ def scripted_http(first: bytes) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
+        # close() alone does not wake a thread blocked in accept(), which then waited out join's 5 s;
+        # shutdown() does (on Linux: EINVAL there).
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the scripted server did not stop"
 
 
 # name: (the reason phrase's bytes, what the error must say)

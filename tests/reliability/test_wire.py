@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import array
+import fcntl
 import json
 import string
 import subprocess
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -25,14 +28,24 @@ TOOL_NAMES = [endpoint.name for endpoint in CATALOG if endpoint.toolset in DEFAU
 GUARDED_PATH_WORDS = ("restart", "pick", "sign_", "link_provider", "permissions/request")
 
 
-@pytest.fixture
-def raw(simulator: SimulatorProcess) -> Iterator[RawServer]:
-    server = RawServer(simulator.url)  # elicit mode; this client declares no elicitation
+@pytest.fixture(scope="module")
+def _raw_for_the_module(_simulator_current: SimulatorProcess) -> Iterator[RawServer]:
+    """One `pieces-mcp serve` for every test here: each test's bad input must leave it serving the next test's,
+    and at the end it still exits cleanly, with no traceback for anything it was sent."""
+    server = RawServer(_simulator_current.url)  # elicit mode; this client declares no elicitation
     server.initialize()
     yield server
     code, stderr = server.close()
     assert code == 0, stderr
     assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture
+def raw(_raw_for_the_module: RawServer, simulator: SimulatorProcess) -> RawServer:
+    """The module's server (the simulator behind it reset for this test), still alive and answering."""
+    assert _raw_for_the_module.process.poll() is None, "an earlier test's input ended the server"
+    assert _raw_for_the_module.request("ping")["result"] == {}
+    return _raw_for_the_module
 
 
 @pytest.mark.parametrize(
@@ -219,7 +232,21 @@ def rss_mib(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's memory from /proc")
+def unread_bytes(pipe: int) -> int:
+    """Bytes written into the pipe and not yet read by the other end (FIONREAD works on either end)."""
+    count = array.array("i", [0])
+    fcntl.ioctl(pipe, termios.FIONREAD, count)
+    return count[0]
+
+
+def holds_off_reading(pid: int, stdin: int) -> bool:
+    """The server asleep although its stdin has bytes for it: an event loop still reading that pipe would have
+    been woken by them. (State from /proc/<pid>/stat: the main thread, where the event loop runs.)"""
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state == "S" and unread_bytes(stdin) > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's state and memory from /proc")
 def test_a_client_that_does_not_read_stops_the_server_reading_and_loses_nothing(simulator: SimulatorProcess) -> None:
     """Backpressure: while stdout is full the server reads no more requests, so its memory stays bounded."""
     process = subprocess.Popen(
@@ -236,7 +263,9 @@ def test_a_client_that_does_not_read_stops_the_server_reading_and_loses_nothing(
     process.stdin.flush()
     assert json.loads(process.stdout.readline())["id"] == 0
     before = rss_mib(process.pid)
-    requests = 50_000
+    # More than twice what the two pipes and the server's own buffers (stdio.PAUSE_AT, its write buffer) hold
+    # together: about 9,000 pings, after which a server that holds off reading leaves the writer blocked.
+    requests = 20_000
     stdin = process.stdin
 
     def write_all() -> None:
@@ -246,7 +275,14 @@ def test_a_client_that_does_not_read_stops_the_server_reading_and_loses_nothing(
 
     writer = threading.Thread(target=write_all, daemon=True)
     writer.start()
-    writer.join(timeout=5)
+    # The signal that the server stopped reading: asleep with requests waiting on its stdin, look after look
+    # (a server still reading would be woken by them at once). A server that read on takes every request
+    # and lets the writer finish.
+    looks = 0
+    while looks < 5:
+        assert writer.is_alive(), "the server read every request although nobody read its answers"
+        looks = looks + 1 if holds_off_reading(process.pid, stdin.fileno()) else 0
+        time.sleep(0.02)
     assert writer.is_alive(), "the server read every request although nobody read its answers"
     held = rss_mib(process.pid) - before
     answered = set()

@@ -487,6 +487,22 @@ def test_restart_drops_calls_in_flight(client: httpx.Client) -> None:
                 waiting.result(timeout=5)
 
 
+def test_reset_ends_the_requests_an_earlier_client_left_waiting(client: httpx.Client) -> None:
+    """What one test leaves waiting on the simulator's held clock neither counts as a sleeper for the next test
+    (`GET /_simulator/clock`'s signal that a delay has begun) nor lands in its call log."""
+    client.post("/_simulator/clock", json={"hold": True}).raise_for_status()
+    set_state(client, "", pick_delay_ms=5_000)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool, httpx.Client(base_url=client.base_url, timeout=10) as person:
+        waiting = pool.submit(call, person, "pick_folders")
+        while not client.get("/_simulator/clock").json()["sleeping"]:
+            time.sleep(0.01)  # until the picker is open
+        client.post("/_simulator/reset").raise_for_status()
+        assert client.get("/_simulator/clock").json() == {"held": False, "sleeping": 0}
+        with pytest.raises(httpx.RemoteProtocolError):
+            waiting.result(timeout=5)
+    assert client.get("/_simulator/calls").json() == []
+
+
 def test_restart_can_be_faulted_and_then_does_not_happen(client: httpx.Client) -> None:
     add_fault(client, path="/os/restart", status=500, body="cannot restart now")
     assert call(client, "os_restart").status_code == 500

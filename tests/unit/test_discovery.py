@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from pieces_mcp.config import Settings
 from pieces_mcp.discovery import Machine
 from pieces_mcp.doctor import run_doctor
 from pieces_mcp.simulator import REAL_PORTS, RunningSimulator, start_in_thread
-from tests.support import refused_ports
+from tests.support import control_http, refused_ports
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -28,14 +27,20 @@ HEALTH = "/.well-known/health"
 PORT_FILE = ("production", "Config", ".port.txt")
 
 
-@contextmanager
-def simulators(count: int) -> Iterator[list[RunningSimulator]]:
-    running = [start_in_thread(port=0) for _ in range(count)]
-    try:
-        yield running
-    finally:
-        for simulator in running:
-            simulator.stop()
+@pytest.fixture(scope="module")
+def _three_simulators() -> Iterator[list[RunningSimulator]]:
+    running = [start_in_thread(port=0) for _ in range(3)]
+    yield running
+    for simulator in running:
+        simulator.stop()
+
+
+@pytest.fixture
+def running(_three_simulators: list[RunningSimulator]) -> list[RunningSimulator]:
+    """Three simulators on ports of their own, started once for the module and reset for each test."""
+    for simulator in _three_simulators:
+        control_http().post(f"{simulator.url}/_simulator/reset").raise_for_status()
+    return _three_simulators
 
 
 @pytest.fixture
@@ -65,29 +70,33 @@ async def test_nothing_running_finds_nothing(tmp_path: Path, dead: list[int]) ->
     assert await find(machine_with(tmp_path, dead)) is None
 
 
-async def test_the_lowest_healthy_port_of_the_scanned_ones_wins(tmp_path: Path, dead: list[int]) -> None:
-    with simulators(3) as running:
-        ports = [simulator.port for simulator in running]
-        found = await find(machine_with(tmp_path, dead, *ports))
+async def test_the_lowest_healthy_port_of_the_scanned_ones_wins(
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator]
+) -> None:
+    ports = [simulator.port for simulator in running]
+    found = await find(machine_with(tmp_path, dead, *ports))
     assert found is not None and found.url == f"http://127.0.0.1:{min(ports)}"
     assert found.how.startswith("discovered: scanning ports ")
 
 
-async def test_the_older_ports_are_tried_when_the_range_is_empty(tmp_path: Path, dead: list[int]) -> None:
-    with simulators(1) as [old]:
-        machine = Machine(tmp_path, {}, "linux", scan_ports=tuple(dead), legacy_ports=(old.port,))
-        found = await find(machine)
+async def test_the_older_ports_are_tried_when_the_range_is_empty(
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator]
+) -> None:
+    [old] = running[:1]
+    machine = Machine(tmp_path, {}, "linux", scan_ports=tuple(dead), legacy_ports=(old.port,))
+    found = await find(machine)
     assert found == discovery.Found(old.url, f"discovered on {old.port}, the port of PiecesOS 10.1.15 or older")
 
 
-async def test_an_open_port_that_is_not_piecesos_is_skipped(tmp_path: Path, dead: list[int]) -> None:
-    with simulators(2) as running:
-        other, piecesos = sorted(running, key=lambda simulator: simulator.port)
-        # The lower port answers health with a 500: something else listens there.
-        async with httpx.AsyncClient() as control:
-            planted = await control.post(f"{other.url}/_simulator/faults", json={"path": HEALTH, "times": 0})
-        planted.raise_for_status()
-        found = await find(machine_with(tmp_path, dead, other.port, piecesos.port))
+async def test_an_open_port_that_is_not_piecesos_is_skipped(
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator]
+) -> None:
+    other, piecesos = sorted(running[:2], key=lambda simulator: simulator.port)
+    # The lower port answers health with a 500: something else listens there.
+    async with httpx.AsyncClient() as control:
+        planted = await control.post(f"{other.url}/_simulator/faults", json={"path": HEALTH, "times": 0})
+    planted.raise_for_status()
+    found = await find(machine_with(tmp_path, dead, other.port, piecesos.port))
     assert found is not None and found.url == piecesos.url
 
 
@@ -129,42 +138,44 @@ def test_the_port_files_are_every_documented_place_newest_first(
     [("darwin", {}), ("win32", {"LOCALAPPDATA": "{home}/Local"}), ("linux", {"XDG_DATA_HOME": "{home}/data"})],
 )
 async def test_the_newest_port_file_wins_over_the_older_one_and_the_range(
-    tmp_path: Path, dead: list[int], platform: str, environ: dict[str, str]
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator], platform: str, environ: dict[str, str]
 ) -> None:
     environ = {key: value.format(home=tmp_path) for key, value in environ.items()}
-    with simulators(3) as [newest, older, scanned]:
-        machine = machine_with(tmp_path, dead, scanned.port, platform=platform, **environ)
-        files = machine.port_files()
-        announce(files[0], f"{newest.port}\n")
-        if len(files) > 1:
-            announce(files[1], str(older.port))
-        found = await find(machine)
+    [newest, older, scanned] = running[:3]
+    machine = machine_with(tmp_path, dead, scanned.port, platform=platform, **environ)
+    files = machine.port_files()
+    announce(files[0], f"{newest.port}\n")
+    if len(files) > 1:
+        announce(files[1], str(older.port))
+    found = await find(machine)
     assert found == discovery.Found(newest.url, f"discovered: the port file {files[0]}")
 
 
 @pytest.mark.parametrize("newest", [None, "", "null", "not a port", "-1", "70000", "39300 39301", "dead"])
 async def test_an_unusable_newest_port_file_means_the_older_one(
-    tmp_path: Path, dead: list[int], newest: str | None
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator], newest: str | None
 ) -> None:
-    with simulators(2) as [older, scanned]:
-        machine = machine_with(tmp_path, dead, scanned.port)
-        files = machine.port_files()
-        if newest is not None:
-            announce(files[0], str(dead[0]) if newest == "dead" else newest)
-        announce(files[1], str(older.port))
-        found = await find(machine)
+    [older, scanned] = running[:2]
+    machine = machine_with(tmp_path, dead, scanned.port)
+    files = machine.port_files()
+    if newest is not None:
+        announce(files[0], str(dead[0]) if newest == "dead" else newest)
+    announce(files[1], str(older.port))
+    found = await find(machine)
     assert found == discovery.Found(older.url, f"discovered: the port file {files[1]}")
 
 
 @pytest.mark.parametrize("text", [None, "null", "dead"])
-async def test_no_usable_port_file_means_scanning(tmp_path: Path, dead: list[int], text: str | None) -> None:
+async def test_no_usable_port_file_means_scanning(
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator], text: str | None
+) -> None:
     """`null` is what a PiecesOS that has not chosen a port yet leaves there (support#641)."""
-    with simulators(1) as [scanned]:
-        machine = machine_with(tmp_path, dead, scanned.port)
-        for path in machine.port_files():
-            if text is not None:
-                announce(path, str(dead[1]) if text == "dead" else text)
-        found = await find(machine)
+    [scanned] = running[:1]
+    machine = machine_with(tmp_path, dead, scanned.port)
+    for path in machine.port_files():
+        if text is not None:
+            announce(path, str(dead[1]) if text == "dead" else text)
+    found = await find(machine)
     assert found is not None and found.url == scanned.url and "scanning" in found.how
 
 
@@ -204,14 +215,14 @@ def test_the_not_running_sentence_names_every_place_looked(tmp_path: Path) -> No
 
 
 async def test_doctor_says_which_port_file_it_read(
-    tmp_path: Path, dead: list[int], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, dead: list[int], running: list[RunningSimulator], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with simulators(1) as [announced]:
-        machine = machine_with(tmp_path, dead)
-        newest, older = machine.port_files()
-        announce(newest, "null")
-        announce(older, str(announced.port))
-        code = await run_doctor(Settings(), machine)
+    [announced] = running[:1]
+    machine = machine_with(tmp_path, dead)
+    newest, older = machine.port_files()
+    announce(newest, "null")
+    announce(older, str(announced.port))
+    code = await run_doctor(Settings(), machine)
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"port file      {newest} (null); {older} (port {announced.port})" in out
