@@ -1,5 +1,8 @@
 """`tools/bench.py --quick` runs end to end and writes every section with real figures.
 
+The run asks for the fewest start-ups and calls that still fill every section (the counts are checked against
+what was asked); what `--quick` itself means, 3 start-ups and 100 calls, is checked on its arguments.
+
 No timing is asserted: this machine is shared, so only the full run's same-run ratios mean anything.
 pieces-mcp and raw httpx always run; a baseline whose package is not installed (the `bench` extra) is
 skipped with the reason.
@@ -16,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tools.bench import parse_arguments
 from tools.benchkit import openapi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +27,7 @@ BASELINES = {"mcp-server-time": "mcp_server_time", "fastmcp-bridge": "fastmcp"}
 MISSING = {name for name, module in BASELINES.items() if importlib.util.find_spec(module) is None}
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("bench")]  # one quick run, on one worker
+STARTUPS, CALLS = 1, 10
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +35,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     json_path = tmp_path_factory.mktemp("bench") / "bench.json"
     skips = [argument for name in sorted(MISSING) for argument in ("--skip", name)]
     command = [sys.executable, str(ROOT / "tools" / "bench.py"), "--quick", "--json", str(json_path), *skips]
+    command += ["--startups", str(STARTUPS), "--calls", str(CALLS)]
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "| measure | pieces-mcp |" in finished.stdout
@@ -55,10 +61,10 @@ def test_records_the_date_and_the_machine(report: dict[str, Any]) -> None:
 
 def test_pieces_mcp_and_raw_httpx_have_every_section(report: dict[str, Any]) -> None:
     assert positive(report["startup_ms"]["pieces-mcp"]["median"])
-    assert len(report["startup_ms"]["pieces-mcp"]["runs"]) == report["settings"]["startups"] == 3
+    assert len(report["startup_ms"]["pieces-mcp"]["runs"]) == report["settings"]["startups"] == STARTUPS
     for name in ("pieces-mcp", "raw-httpx", "raw-httpx-sync"):
         figures = report["per_call_ms"][name]
-        assert figures["n"] == report["settings"]["calls"] == 100
+        assert figures["n"] == report["settings"]["calls"] == CALLS
         assert all(positive(figures[key]) for key in ("p50", "p99", "mean"))
     assert positive(report["memory"]["peak_rss_mib"]["pieces-mcp"])
     concurrency = report["concurrency"]
@@ -66,6 +72,13 @@ def test_pieces_mcp_and_raw_httpx_have_every_section(report: dict[str, Any]) -> 
         assert sorted(concurrency[section], key=int) == ["1", "10", "100"]
         assert all(positive(value) for value in concurrency[section].values())
     assert all(positive(value) for value in concurrency["burst_100_delay_50ms"].values())
+
+
+def test_quick_means_3_start_ups_and_100_calls() -> None:
+    settings, _, _ = parse_arguments(["--quick"])
+    assert (settings.startups, settings.calls) == (3, 100)
+    settings, _, _ = parse_arguments(["--quick", "--startups", str(STARTUPS), "--calls", str(CALLS)])
+    assert (settings.startups, settings.calls) == (STARTUPS, CALLS)
 
 
 def test_judges_the_targets_that_need_no_baseline(report: dict[str, Any]) -> None:

@@ -4,18 +4,14 @@ offered and how to offer it, the tool's own arguments in a `--json` hint, no INF
 
 from __future__ import annotations
 
-import io
-import os
 import subprocess
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 
-from pieces_mcp import cli
 from pieces_mcp.catalog import CATALOG, DEFAULT_TOOLSETS
 from pieces_mcp.redact import quote
+from tests.e2e.in_process import run_here
 from tests.support import SERVER_COMMAND, server_env
 
 pytestmark = pytest.mark.timeout(120)
@@ -32,26 +28,6 @@ def run(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
         env=server_env(None, **settings),
         timeout=90,
     )
-
-
-def run_here(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    """`pieces-mcp` in this process, for what the command line decides before it starts anything (a server, a
-    child, a connection): its exit code and what it printed, with the environment a child would get.
-
-    Setting up the process's logging is left out: it is global to this process, and not what these tests check.
-    """
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with (
-        patch.dict(os.environ, server_env(None, **settings), clear=True),
-        patch.object(cli, "configure_logging", lambda level: None),
-        redirect_stdout(stdout),
-        redirect_stderr(stderr),
-    ):
-        try:
-            code = cli.main(list(args))
-        except SystemExit as exc:  # argparse's own refusals
-            code = exc.code if isinstance(exc.code, int) else 2
-    return subprocess.CompletedProcess(list(args), code, stdout.getvalue(), stderr.getvalue())
 
 
 @pytest.mark.parametrize("url", MALFORMED_URLS)

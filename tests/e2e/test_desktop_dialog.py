@@ -1,7 +1,10 @@
-"""The desktop dialog for real: a client without elicitation, the real server, zenity on a virtual X display.
+"""The desktop dialog for real: a client without elicitation, the server, zenity on a virtual X display.
 
 A person is played by xdotool: it waits for the dialog window and presses keys in it. The simulator's call log
 proves what reached PiecesOS. On CI (CI set) these tests must run; elsewhere they skip without Xvfb and zenity.
+The dialog is always a real zenity, the server's child. The server is a real `pieces-mcp serve` where "Allow"
+runs the call (the whole way, as a person's client starts it); elsewhere it runs in this process (`serve_on`),
+where the dialog is the subject and the server's own start is not.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import anyio
 import pytest
 from mcp.client.context import ClientRequestContext
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
-from tests.support import Served, SimulatorProcess, serve_process, structured, text_of
+from pieces_mcp import heartbeat
+from tests.support import Served, SimulatorProcess, serve, serve_process, structured, text_of
 from tools.dialog_latency import virtual_display
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
@@ -71,6 +77,14 @@ def screen() -> Iterator[Screen]:
     needed_programs()
     with virtual_display() as display:
         yield Screen(display)
+
+
+@asynccontextmanager
+async def serve_on(screen: Screen, base_url: str, **kwargs: Any) -> AsyncIterator[Served]:
+    """The server in this process (tests.support.serve), on `screen`'s display: its dialogs open there."""
+    async with serve(base_url, **kwargs) as served:
+        with patch.dict(os.environ, screen.env):  # serve() starts from an environment with no display
+            yield served
 
 
 async def gone(pid: int) -> None:
@@ -127,7 +141,7 @@ async def test_anything_but_allow_in_the_dialog_does_not_reach_piecesos(
     simulator: SimulatorProcess, screen: Screen, keys: tuple[str, ...], said: str, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve_process(simulator.url, env=screen.env, PIECES_MCP_AUDIT_LOG=audit) as served:
+    async with serve_on(screen, simulator.url, PIECES_MCP_AUDIT_LOG=audit) as served:
         result = await call_and_answer(served, screen, keys, "pick_files", {"allowed_extensions": ["py"]})
     assert result.is_error and said in text_of(result) and "do not retry" in text_of(result)
     assert simulator.os_calls("/os/filesystem/files/pick") == []
@@ -137,7 +151,7 @@ async def test_anything_but_allow_in_the_dialog_does_not_reach_piecesos(
 
 async def test_a_destroyed_dialog_window_is_not_an_allow(simulator: SimulatorProcess, screen: Screen) -> None:
     # zenity exits 0 when its window is destroyed without an answer: only the "Allow" it prints allows.
-    async with serve_process(simulator.url, env=screen.env) as served:
+    async with serve_on(screen, simulator.url) as served:
         results: list[CallToolResult] = []
 
         async def call() -> None:
@@ -153,7 +167,7 @@ async def test_a_destroyed_dialog_window_is_not_an_allow(simulator: SimulatorPro
 async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_dialog(
     simulator: SimulatorProcess, screen: Screen
 ) -> None:
-    async with serve_process(simulator.url, env=screen.env, PIECES_MCP_INTERACTIVE_TIMEOUT="2") as served:
+    async with serve_on(screen, simulator.url, PIECES_MCP_INTERACTIVE_TIMEOUT="2") as served:
         started = time.monotonic()
         result = await call_and_answer(served, screen, ())
         elapsed = time.monotonic() - started
@@ -164,7 +178,7 @@ async def test_no_answer_before_the_interactive_timeout_is_a_no_and_closes_the_d
 
 
 async def test_calls_made_together_are_asked_one_after_the_other(simulator: SimulatorProcess, screen: Screen) -> None:
-    async with serve_process(simulator.url, env=screen.env) as served:
+    async with serve_on(screen, simulator.url) as served:
         results: dict[str, CallToolResult] = {}
         first_answered = anyio.Event()
 
@@ -189,7 +203,12 @@ async def test_calls_made_together_are_asked_one_after_the_other(simulator: Simu
     assert simulator.os_calls(RESTART) == [] and len(simulator.os_calls("/os/sign_out")) == 1
 
 
-async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProcess, screen: Screen) -> None:
+async def test_waiting_for_the_dialog_reports_progress(
+    simulator: SimulatorProcess, screen: Screen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a notification says is checked here; how often they come (every 4 s), in
+    # tests/reliability/test_piecesos_faults.py. So the first need not take 4 s: the server runs in this process.
+    monkeypatch.setattr(heartbeat, "INTERVAL_S", 0.2)
     messages: list[str] = []
     progressed = anyio.Event()
 
@@ -197,7 +216,7 @@ async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProce
         messages.append(message or "")
         progressed.set()
 
-    async with serve_process(simulator.url, env=screen.env) as served:
+    async with serve_on(screen, simulator.url) as served:
         results: list[CallToolResult] = []
 
         async def call() -> None:
@@ -214,7 +233,7 @@ async def test_waiting_for_the_dialog_reports_progress(simulator: SimulatorProce
 
 
 async def test_cancelling_the_call_kills_the_dialog(simulator: SimulatorProcess, screen: Screen) -> None:
-    async with serve_process(simulator.url, env=screen.env) as served:
+    async with serve_on(screen, simulator.url) as served:
         pid = 0
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as group:
@@ -237,8 +256,8 @@ async def test_confirm_desktop_asks_on_the_desktop_even_when_the_client_can_ask(
         asked_in_client.append(params.message)
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with serve_process(
-        simulator.url, env=screen.env, elicitation_callback=client_answer, PIECES_MCP_CONFIRM="desktop"
+    async with serve_on(
+        screen, simulator.url, elicitation_callback=client_answer, PIECES_MCP_CONFIRM="desktop"
     ) as served:
         result = await call_and_answer(served, screen, ("Return",))
     assert result.is_error and "Don't allow" in text_of(result)
@@ -249,9 +268,7 @@ async def test_confirm_client_with_a_client_that_cannot_ask_refuses_without_a_di
     simulator: SimulatorProcess, screen: Screen, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve_process(
-        simulator.url, env=screen.env, PIECES_MCP_CONFIRM="client", PIECES_MCP_AUDIT_LOG=audit
-    ) as served:
+    async with serve_on(screen, simulator.url, PIECES_MCP_CONFIRM="client", PIECES_MCP_AUDIT_LOG=audit) as served:
         with anyio.fail_after(10):
             result = await served.client.call_tool("os_restart", {})
         shown = await screen.dialogs()
@@ -264,7 +281,7 @@ async def test_a_server_without_a_display_refuses_with_the_instructions(
     simulator: SimulatorProcess, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    async with serve_process(simulator.url, PIECES_MCP_AUDIT_LOG=audit) as served:  # serve() drops DISPLAY
+    async with serve(simulator.url, PIECES_MCP_AUDIT_LOG=audit) as served:  # serve() drops DISPLAY
         with anyio.fail_after(10):
             result = await served.client.call_tool("os_restart", {})
     text = text_of(result)
@@ -307,7 +324,7 @@ async def test_the_dialog_shows_a_padded_path_whole_and_resolved(
     if os.environ.get(SCREENSHOT) and shutil.which("openbox"):
         manager = await anyio.open_process(["openbox"], env={**os.environ, **screen.env})
     try:
-        async with serve_process(simulator.url, env=screen.env, PIECES_MCP_TOOLSETS="all") as served:
+        async with serve_on(screen, simulator.url, PIECES_MCP_TOOLSETS="all") as served:
             results: list[CallToolResult] = []
 
             async def call() -> None:

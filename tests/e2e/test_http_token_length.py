@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from pieces_mcp.config import HTTP_TOKEN_ENV, MIN_HTTP_TOKEN_LENGTH
+from tests.e2e.in_process import run_here
 from tests.support import SERVER_COMMAND, server_env
 
 pytestmark = pytest.mark.timeout(60)
@@ -34,7 +35,10 @@ def start_http(token: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("length", [8, 16, MIN_HTTP_TOKEN_LENGTH - 1])
 def test_a_short_token_is_refused_at_start_in_one_line(length: int) -> None:
     token = ("Qz7-short-token-" * 4)[:length]
-    done = start_http(token)
+    # Refused before anything listens: the command line's doing, so in this process (the real one below serves).
+    done = run_here(
+        "serve", "--transport", "http", "--port", "0", PIECES_OS_URL="http://127.0.0.1:9", **{HTTP_TOKEN_ENV: token}
+    )
     lines = done.stderr.splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and HTTP_TOKEN_ENV in lines[0] and str(MIN_HTTP_TOKEN_LENGTH) in lines[0], lines

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.in_process import run_here
 from tests.support import SERVER_COMMAND, SimulatorProcess, serve, server_env, start_simulator, stop
 
 pytestmark = pytest.mark.timeout(90)
@@ -45,7 +46,7 @@ def one_clear_line(done: subprocess.CompletedProcess[str]) -> str:
 def test_calling_a_tool_that_is_not_offered_is_one_line(
     simulator: SimulatorProcess, tool: str, settings: dict[str, str]
 ) -> None:
-    done = run("call", tool, "--yes", base_url=simulator.url, PIECES_MCP_LOG_LEVEL="WARNING", **settings)
+    done = run_here("call", tool, "--yes", PIECES_OS_URL=simulator.url, PIECES_MCP_LOG_LEVEL="WARNING", **settings)
     line = one_clear_line(done)
     assert tool in line and done.stdout == ""
     assert simulator.calls() == []
@@ -53,7 +54,7 @@ def test_calling_a_tool_that_is_not_offered_is_one_line(
 
 @pytest.mark.parametrize("port", ["70000", "-1", "65536"])
 def test_an_http_port_out_of_range_is_one_line(port: str) -> None:
-    line = one_clear_line(run("serve", "--transport", "http", "--port", port))
+    line = one_clear_line(run_here("serve", "--transport", "http", "--port", port))
     assert "--port" in line and port in line
 
 
@@ -62,11 +63,12 @@ def test_an_http_port_in_use_is_one_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = str(taken.getsockname()[1])
-        line = one_clear_line(run("serve", "--transport", "http", "--port", port))
+        line = one_clear_line(run_here("serve", "--transport", "http", "--port", port))
     assert port in line and "in use" in line
 
 
 def test_port_without_the_http_transport_is_refused() -> None:
+    # A real process: were it not refused, serve would take over stdin and stdout (not this process's to give).
     line = one_clear_line(run("serve", "--port", "40123"))
     assert "--port" in line and "--transport http" in line
 

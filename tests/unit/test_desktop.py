@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 import time
 import types
-from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 
 from pieces_mcp import desktop
@@ -255,20 +255,27 @@ def test_windows_allows_only_on_the_printed_allow() -> None:
     assert not dialog.read(Finished(1, "", "Traceback ...")).asked
 
 
-async def test_a_dialog_left_unanswered_is_killed_when_the_wait_ends(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    pid_file = tmp_path / "pid"
-    sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)"
+async def test_a_dialog_left_unanswered_is_killed_when_the_wait_ends(monkeypatch: pytest.MonkeyPatch) -> None:
     dialog = Dialog(
-        "sleeper", (sys.executable, "-c", sleeper, str(pid_file)), lambda finished: DesktopOutcome(True, True, "")
+        "sleeper",
+        (sys.executable, "-c", "import time; time.sleep(120)"),
+        lambda finished: DesktopOutcome(True, True, ""),
     )
     monkeypatch.setattr(desktop, "find_dialog", lambda *args, **kwargs: dialog)
+    started_dialogs: list[int] = []
+    open_process = anyio.open_process
+
+    async def noting_the_dialog(*args: Any, **kwargs: Any) -> anyio.abc.Process:
+        process = await open_process(*args, **kwargs)
+        started_dialogs.append(process.pid)  # known at once: the wait need not cover the dialog's own start
+        return process
+
+    monkeypatch.setattr(anyio, "open_process", noting_the_dialog)
     started = time.monotonic()
-    outcome = await ask_on_desktop("Allow it?", 3)
-    assert outcome == DesktopOutcome(False, True, "no answer within 3 s")
+    outcome = await ask_on_desktop("Allow it?", 0.5)
+    assert outcome == DesktopOutcome(False, True, "no answer within 0.5 s")
     assert time.monotonic() - started < 8
-    pid = int(pid_file.read_text())
+    [pid] = started_dialogs
     assert not await anyio.Path(f"/proc/{pid}").exists()  # killed and reaped, not left behind
 
 
