@@ -17,7 +17,6 @@ import anyio
 from pieces_mcp.cli_parser import DEFAULT_HTTP_PORT, build_parser
 from pieces_mcp.config import ConfigError, Settings, http_token, load, to_environment
 from pieces_mcp.logs import configure_logging
-from pieces_mcp.redact import mask_text
 from pieces_mcp.stopping import Stopped, run_until_stopped
 
 logger = logging.getLogger("pieces_mcp")
@@ -47,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             token, header_timeout_s = http_token(), header_timeout()
             listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
+        from pieces_mcp.redact import mask_text
+
         print(f"pieces-mcp: {mask_text(str(exc))}", file=sys.stderr)  # it may quote a URL with credentials
         return 2
     configure_logging(settings.log_level)

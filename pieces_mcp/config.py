@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pieces_mcp.catalog import BY_NAME, DEFAULT_TOOLSETS, TOOLSETS
@@ -37,8 +37,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):  # not a dataclass: it would compile its methods at every start (`catalog.generations`)
     """How one setting reaches the program: its flag, environment variable, help, and text conversions."""
 
     env: str

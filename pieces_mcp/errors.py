@@ -13,8 +13,6 @@ start), `dispatch.UnknownToolError` (a JSON-RPC error, -32602) and `install.erro
 
 from __future__ import annotations
 
-from pieces_mcp.redact import quote
-
 
 class PiecesError(Exception):
     """Base of every failure that becomes a tool result with `isError: true`."""
@@ -57,4 +55,6 @@ class BadAnswerError(PiecesError):
 
 def quote_detail(text: str, limit: int = 200) -> str:
     """PiecesOS's own text (a body, a reason phrase), made safe to show: one line, cut short, credentials masked."""
+    from pieces_mcp.redact import quote  # with the first error, not with every start (`logs.py` says why)
+
     return quote(text, limit)

@@ -6,14 +6,15 @@ import logging
 import sys
 from typing import TextIO
 
-from pieces_mcp.redact import mask_text
-
 
 class _MaskingFormatter(logging.Formatter):
     """Masks whatever a line carries, ours or a library's (httpx logs URLs and reason phrases; httpcore, at
     DEBUG, the status line and headers), tracebacks included."""
 
     def format(self, record: logging.LogRecord) -> str:
+        # Imported at the first line written, not with every start (its patterns take ~2 ms to compile).
+        from pieces_mcp.redact import mask_text
+
         return mask_text(super().format(record))
 
 

