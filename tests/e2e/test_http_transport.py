@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,15 +121,24 @@ def cut_off_in_turn(quick: socket.socket, patient: socket.socket, drip: bytes) -
 
 
 @contextmanager
-def connected(*servers: HttpServer) -> Iterator[list[socket.socket]]:
-    """A connection to each server, in turn, each one accepted by its server before the next is made."""
+def connected(
+    *servers: HttpServer, opening: Callable[[HttpServer], bytes] | None = None
+) -> Iterator[list[socket.socket]]:
+    """A connection to each server, in turn, each one accepted by its server before the next is made; on each,
+    `opening`'s bytes are sent at once (before the quick server's bound can pass)."""
     with ExitStack() as stack:
         connections = []
         for server in servers:
             connections.append(stack.enter_context(socket.create_connection(server.address, timeout=5)))
-            # A request answered on a later connection: the server has accepted this one (started its clock).
-            assert httpx.get(server.url, timeout=10).status_code == 401
+            if opening is not None:
+                connections[-1].sendall(opening(server))
+            answered(server)  # so it has accepted this connection (and started its clock)
         yield connections
+
+
+def answered(server: HttpServer) -> None:
+    """A request answered on a connection of its own: the server has taken in what was sent it before."""
+    assert httpx.get(server.url, timeout=10).status_code == 401
 
 
 def request_head(server: HttpServer, method: str) -> bytes:
@@ -141,23 +150,25 @@ def request_head(server: HttpServer, method: str) -> bytes:
 def test_a_client_that_sends_its_headers_too_slowly_is_cut_off(
     quick: HttpServer, patient: HttpServer, drip: bytes
 ) -> None:
-    with connected(patient, quick) as (to_patient, to_quick):
-        if drip:
-            to_patient.sendall(request_head(patient, "POST"))
-            to_quick.sendall(request_head(quick, "POST"))
+    opening = (lambda server: request_head(server, "POST")) if drip else None
+    with connected(patient, quick, opening=opening) as (to_patient, to_quick):
         cut_off_in_turn(to_quick, to_patient, drip)
 
 
 def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_cut_off(
     quick: HttpServer, patient: HttpServer
 ) -> None:
-    with connected(patient, quick) as (to_patient, to_quick):
+    with connected(patient, quick, opening=lambda server: request_head(server, "GET") + b"\r\n") as sockets:
+        to_patient, to_quick = sockets
         for server, sock in ((patient, to_patient), (quick, to_quick)):
-            sock.sendall(request_head(server, "GET") + b"\r\n")
             answer = b""
-            while b"bearer token is required" not in answer:  # the 401 arrived whole: the first request is done
-                answer += sock.recv(4096)
+            # The whole 401, to its last (empty) chunk: the first request is done, and nothing of it is left unread.
+            while not (b"bearer token is required" in answer and answer.endswith(b"\r\n0\r\n\r\n")):
+                chunk = sock.recv(4096)
+                assert chunk, f"closed before the first request was answered: {answer!r}"
+                answer += chunk
             sock.sendall(request_head(server, "POST"))
+            answered(server)  # it has read those first bytes: the clock of the patient server's runs first
         cut_off_in_turn(to_quick, to_patient, b"X-Slow: still-coming\r\n")
 
 
