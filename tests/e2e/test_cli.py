@@ -157,15 +157,16 @@ async def test_read_tools_and_live_streams_are_resources(simulator: SimulatorPro
     assert json.loads(contents.text) == tool  # type: ignore[union-attr]
 
 
-@pytest.fixture
-def http_server(simulator: SimulatorProcess) -> Iterator[tuple[str, str]]:
-    """`serve --transport http --port 0`; yields (URL, token) read off its stderr."""
+@pytest.fixture(scope="module")
+def http_server(_simulator_current: SimulatorProcess) -> Iterator[tuple[str, str]]:
+    """`serve --transport http --port 0`; yields (URL, token) read off its stderr. One for the module's tests:
+    each asks it something new, and the one that counts PiecesOS calls resets the simulator (`simulator`)."""
     process = subprocess.Popen(
         [*SERVER_COMMAND, "serve", "--transport", "http", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=server_env(simulator.url, PIECES_MCP_CONFIRM="deny"),
+        env=server_env(_simulator_current.url, PIECES_MCP_CONFIRM="deny"),
     )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None

@@ -91,12 +91,12 @@ async def test_no_answer_within_the_interactive_timeout_is_a_no(simulator: Simul
     async with serve(
         simulator.url,
         elicitation_callback=never_answers,
-        PIECES_MCP_INTERACTIVE_TIMEOUT="1",
+        PIECES_MCP_INTERACTIVE_TIMEOUT="0.2",
         PIECES_MCP_AUDIT_LOG=audit,
     ) as served:
         with anyio.fail_after(10):
             result = await served.client.call_tool("sign_out_of_os", {})
-    assert result.is_error and "nobody answered the confirmation within 1 s" in text_of(result)
+    assert result.is_error and "nobody answered the confirmation within 0.2 s" in text_of(result)
     assert simulator.os_calls("/os/sign_out") == []
     assert audit_lines(audit)[0]["decision"] == "declined"
 

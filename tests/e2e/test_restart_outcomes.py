@@ -46,7 +46,7 @@ async def test_a_restart_that_never_comes_back_says_to_open_pieces_os_which_does
     for key, value in opener.env.items():  # the server runs in this process: its opener comes from our PATH
         monkeypatch.setenv(key, value)
     async with serve(
-        simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow", PIECES_MCP_RESTART_TIMEOUT="2"
+        simulator.url, args=EVERY_SET, PIECES_MCP_CONFIRM="allow", PIECES_MCP_RESTART_TIMEOUT="1"
     ) as served:
         result = await served.client.call_tool("os_restart", {})
         gone = await served.client.call_tool("os_device_information", {})
