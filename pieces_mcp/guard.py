@@ -14,11 +14,10 @@ import os
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from pieces_mcp.budget import Budget
 from pieces_mcp.catalog import CATALOG, TOOLSETS, Endpoint
@@ -61,8 +60,7 @@ class Asker(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):  # not a dataclass: it would compile its methods at every start (issue 22)
     decision: Decision
     # Why it does not run, as one sentence the model can act on; empty when it runs.
     reason: str = ""

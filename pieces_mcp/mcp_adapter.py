@@ -91,17 +91,16 @@ class Questions:
 
 
 class Calls:
-    """The PiecesOS side of a Runtime: the one HTTP client (inside `pieces`), the dispatcher, the subscriptions.
+    """The PiecesOS side of a Runtime: the one HTTP client (inside `pieces`) and the dispatcher.
 
     A plain class: a dataclass costs its creation at import, and this module is imported at every start.
     """
 
-    __slots__ = ("dispatcher", "pieces", "subscriptions")
+    __slots__ = ("dispatcher", "pieces")
 
-    def __init__(self, pieces: PiecesOS, dispatcher: Dispatcher, subscriptions: Subscriptions) -> None:
+    def __init__(self, pieces: PiecesOS, dispatcher: Dispatcher) -> None:
         self.pieces = pieces
         self.dispatcher = dispatcher
-        self.subscriptions = subscriptions
 
 
 class Runtime:
@@ -122,10 +121,12 @@ class Runtime:
         # handler, so the changes it asked for reach it alone (a shared bus would hand every stream each event).
         self.listen_streams: set[ListenHandler] = set()
         self.opened: Calls | None = None
+        # Made at the first subscription or change, so a session that only calls tools never imports `live`.
+        self.followed: Subscriptions | None = None
 
     def calls(self) -> Calls:
         if self.opened is None:
-            self.opened = open_calls(self.adapter, self.feeds)
+            self.opened = open_calls(self.adapter)
         return self.opened
 
     @property
@@ -138,24 +139,27 @@ class Runtime:
 
     @property
     def subscriptions(self) -> Subscriptions:
-        return self.calls().subscriptions
+        if self.followed is None:
+            from pieces_mcp.live import Subscriptions
+
+            adapter = self.adapter
+            self.followed = Subscriptions(self.pieces, self.feeds, adapter.streams, frozenset(adapter.readable))
+        return self.followed
 
     async def aclose(self) -> None:
         if self.opened is not None:
             await self.opened.pieces.http.aclose()
 
 
-def open_calls(adapter: PiecesAdapter, feeds: TaskGroup) -> Calls:
+def open_calls(adapter: PiecesAdapter) -> Calls:
     from pieces_mcp.client import PiecesOS
     from pieces_mcp.dispatch import Dispatcher
     from pieces_mcp.exchanges.connection import new_http_client
     from pieces_mcp.guard import AuditLog
-    from pieces_mcp.live import Subscriptions
 
     settings = adapter.settings
     pieces = PiecesOS(settings, new_http_client(settings))
-    dispatcher = Dispatcher(pieces, adapter.guard, AuditLog(settings.audit_log))
-    return Calls(pieces, dispatcher, Subscriptions(pieces, feeds, adapter.streams, frozenset(adapter.readable)))
+    return Calls(pieces, Dispatcher(pieces, adapter.guard, AuditLog(settings.audit_log)))
 
 
 class QuestionPending(Exception):
@@ -490,8 +494,8 @@ class PiecesAdapter:
     def end_session(self, session_id: str) -> None:
         """An HTTP session ended (deleted, or expired): what it followed stops."""
         for runtime in self.running:
-            if runtime.opened is not None:  # nothing was followed before the first call that needs PiecesOS
-                runtime.opened.subscriptions.remove_all(f"session {session_id}")
+            if runtime.followed is not None:  # nothing was followed before the first subscription
+                runtime.followed.remove_all(f"session {session_id}")
 
     def server(self) -> PiecesServer:
         server = PiecesServer(
