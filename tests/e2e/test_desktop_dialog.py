@@ -25,7 +25,7 @@ import pytest
 from mcp.client.context import ClientRequestContext
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
-from pieces_mcp import heartbeat
+from pieces_mcp import desktop, heartbeat
 from tests.support import Served, SimulatorProcess, serve, serve_process, structured, text_of
 from tools.dialog_latency import virtual_display
 
@@ -191,8 +191,11 @@ async def test_calls_made_together_are_asked_one_after_the_other(simulator: Simu
             group.start_soon(call, "os_restart")
             first = await screen.dialog()
             group.start_soon(call, "sign_out_of_os")
-            # Were calls not taken one at a time, a second window would open within about 0.2 s (see README).
-            await anyio.sleep(2)
+            # The server runs in this process: the second call is seen queued for the one dialog at a time
+            # (were calls not taken one at a time, it would never queue, and this wait would end the test).
+            with anyio.fail_after(10):
+                while desktop.ONE_DIALOG_AT_A_TIME.statistics().tasks_waiting < 1:  # noqa: ASYNC110 (no event for it)
+                    await anyio.sleep(0.01)
             shown_together = await screen.dialogs()
             await screen.press(first, "Escape")
             with anyio.fail_after(10):
