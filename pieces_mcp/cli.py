@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import anyio
 
 from pieces_mcp.cli_parser import DEFAULT_HTTP_PORT, build_parser
-from pieces_mcp.config import ConfigError, Settings, http_token, load, to_environment
+from pieces_mcp.config import ConfigError, Settings, http_header_timeout, http_token, load, to_environment
 from pieces_mcp.logs import configure_logging
 from pieces_mcp.stopping import Stopped, run_until_stopped
 
@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError("--port only applies to the HTTP transport: add --transport http, or leave --port out")
         listener, token, header_timeout_s = None, None, 0.0
         if args.command == "serve" and args.transport == "http":
-            from pieces_mcp.http_transport import header_timeout, listen
+            from pieces_mcp.http_transport import listen
 
-            token, header_timeout_s = http_token(), header_timeout()
+            token, header_timeout_s = http_token(), http_header_timeout()
             listener = listen(DEFAULT_HTTP_PORT if args.port is None else args.port)
     except ConfigError as exc:
         from pieces_mcp.redact import mask_text

@@ -359,6 +359,18 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+# How long an HTTP client has to send a request's headers: clients send them in one write; a slowloris never
+# finishes. Like the token, an HTTP-only setting read from the environment, not a flag of every command.
+HTTP_HEADER_TIMEOUT_S = 5.0
+HTTP_HEADER_TIMEOUT_ENV = "PIECES_MCP_HTTP_HEADER_TIMEOUT"
+
+
+def http_header_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds an HTTP client has to send a request's headers: PIECES_MCP_HTTP_HEADER_TIMEOUT, else 5."""
+    text = (os.environ if environ is None else environ).get(HTTP_HEADER_TIMEOUT_ENV, "").strip()
+    return _seconds(text, HTTP_HEADER_TIMEOUT_ENV) if text else HTTP_HEADER_TIMEOUT_S
+
+
 HTTP_TOKEN_ENV = "PIECES_MCP_HTTP_TOKEN"
 # As long as the token pieces-mcp generates (`secrets.token_urlsafe(32)`, 43 characters, 256 bits) need not be,
 # but long enough that guessing it over loopback is hopeless: 32 characters.

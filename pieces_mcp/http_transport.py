@@ -9,19 +9,17 @@ from __future__ import annotations
 import errno
 import hmac
 import logging
-import os
 import secrets
 import socket
 import sys
 from collections import Counter
-from collections.abc import Mapping
 
 import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pieces_mcp import LOOPBACK
-from pieces_mcp.config import ConfigError
+from pieces_mcp.config import HTTP_HEADER_TIMEOUT_S, ConfigError
 from pieces_mcp.header_deadline import with_header_deadline
 from pieces_mcp.mcp_adapter import SESSION_HEADER, PiecesServer
 
@@ -29,9 +27,6 @@ logger = logging.getLogger(__name__)
 
 HOST = LOOPBACK
 PATH = "/mcp"
-# How long a client has to send a request's headers: clients send them in one write; a slowloris never finishes.
-HEADER_TIMEOUT_S = 5.0
-HEADER_TIMEOUT_ENV = "PIECES_MCP_HTTP_HEADER_TIMEOUT"  # another bound for that, for a slow link (or a test)
 # A session nobody used for this long no longer follows anything: the SDK's own idle timeout for the whole
 # session in mcp 2.3 (`StreamableHTTPSessionManager`, DEFAULT_SESSION_IDLE_TIMEOUT), stated here.
 SESSION_IDLE_S = 1800.0
@@ -122,20 +117,6 @@ def build_app(server: PiecesServer, port: int, token: str, session_idle_s: float
     return BearerToken(SessionEnds(app, server, session_idle_s), token)
 
 
-def header_timeout(environ: Mapping[str, str] | None = None) -> float:
-    """Seconds a client has to send a request's headers: PIECES_MCP_HTTP_HEADER_TIMEOUT, else HEADER_TIMEOUT_S."""
-    text = (os.environ if environ is None else environ).get(HEADER_TIMEOUT_ENV, "").strip()
-    if not text:
-        return HEADER_TIMEOUT_S
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise ConfigError(f"{HEADER_TIMEOUT_ENV} must be a number of seconds above 0 (at most an hour), not {text!r}")
-    return seconds
-
-
 def listen(port: int) -> socket.socket:
     """The listening socket on 127.0.0.1:`port` (0 picks a free one); a port that cannot be had is a ConfigError."""
     if not 0 <= port <= 65535:
@@ -158,7 +139,7 @@ async def serve_http(
     token: str | None = None,
     session_idle_s: float = SESSION_IDLE_S,
     *,
-    header_timeout_s: float = HEADER_TIMEOUT_S,
+    header_timeout_s: float = HTTP_HEADER_TIMEOUT_S,
 ) -> None:
     """Serve on `listener` until cancelled; the URL, and the token unless the person chose it, go to stderr."""
     port = listener.getsockname()[1]  # the Host/Origin checks need the real port

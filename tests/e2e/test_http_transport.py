@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pieces_mcp.config import ConfigError
-from pieces_mcp.http_transport import HEADER_TIMEOUT_ENV, HEADER_TIMEOUT_S, header_timeout
+from pieces_mcp.config import HTTP_HEADER_TIMEOUT_ENV, HTTP_HEADER_TIMEOUT_S, ConfigError, http_header_timeout
 from tests.support import INITIALIZE, MCP_HEADERS, SERVER_COMMAND, SimulatorProcess, server_env
 
 pytestmark = pytest.mark.timeout(90)
@@ -173,12 +172,12 @@ def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_cut_off
 
 
 def test_the_header_timeout_is_5_s_unless_the_person_sets_another() -> None:
-    assert header_timeout({}) == HEADER_TIMEOUT_S
-    assert f"A client has {HEADER_TIMEOUT_S:g} s to" in " ".join(README.read_text(encoding="utf-8").split())
-    assert header_timeout({HEADER_TIMEOUT_ENV: "0.3"}) == 0.3
-    for bad in ("0", "-1", "soon", "3601"):
-        with pytest.raises(ConfigError, match=HEADER_TIMEOUT_ENV):
-            header_timeout({HEADER_TIMEOUT_ENV: bad})
+    assert http_header_timeout({}) == HTTP_HEADER_TIMEOUT_S
+    assert f"A client has {HTTP_HEADER_TIMEOUT_S:g} s to" in " ".join(README.read_text(encoding="utf-8").split())
+    assert http_header_timeout({HTTP_HEADER_TIMEOUT_ENV: "0.3"}) == 0.3
+    for bad in ("0", "-1", "soon", "86401"):
+        with pytest.raises(ConfigError, match=HTTP_HEADER_TIMEOUT_ENV):
+            http_header_timeout({HTTP_HEADER_TIMEOUT_ENV: bad})
 
 
 def test_a_token_the_person_set_is_never_printed(simulator: SimulatorProcess) -> None:
