@@ -425,10 +425,19 @@ def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str
     The simulator cannot send a custom reason phrase (ASGI has no field for it: pieces_mcp/simulator/
     fault_answers.py), so tests that plant text in one use this; yields the base URL.
     """
+    head = f"HTTP/1.1 {status} {reason}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+    with raw_http(head + body) as url:
+        yield url
+
+
+@contextmanager
+def raw_http(first: bytes, then: bytes | None = None) -> Iterator[str]:
+    """A loopback server answering its first request with the raw bytes `first`, every later one with `then`
+    (by default `first` again): for what the simulator cannot send. Yields the base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    answer = f"HTTP/1.1 {status} {reason}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+    answers = [first]
 
     def serve() -> None:
         while True:
@@ -436,21 +445,22 @@ def raw_http_answer(status: int, reason: str, body: bytes = b"") -> Iterator[str
                 connection, _ = listener.accept()
             except OSError:  # closed: the test is over
                 return
-            with connection:
+            with connection, suppress(OSError):
                 connection.settimeout(5)
                 received = b""
-                with suppress(OSError):
-                    while b"\r\n\r\n" not in received and (chunk := connection.recv(65536)):
-                        received += chunk
-                    connection.sendall(answer + body)
+                while b"\r\n\r\n" not in received and (chunk := connection.recv(65536)):
+                    received += chunk
+                connection.sendall(answers.pop() if answers else first if then is None else then)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
-        # close() alone does not wake a thread blocked in accept(); shutdown() does (on Linux: EINVAL there).
+        # close() alone does not wake a thread blocked in accept(), which then waited out join's 5 s;
+        # shutdown() does (on Linux: EINVAL there).
         with suppress(OSError):
             listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the scripted server did not stop"

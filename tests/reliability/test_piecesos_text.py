@@ -8,10 +8,8 @@ one), a raw socket server; the real server then answers the call, and the next c
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import pytest
 
 from pieces_mcp.catalog import BY_NAME, LIVE
 from pieces_mcp.simulator.profiles import device_information
-from tests.support import SimulatorProcess, control_http, serve, structured, text_of
+from tests.support import SimulatorProcess, control_http, raw_http, serve, structured, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
@@ -127,38 +125,10 @@ def scripted_http(first: bytes) -> Iterator[str]:
 
     For text the simulator cannot send: ASGI has no field for a reason phrase (simulator/fault_answers.py).
     """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
     body = json.dumps({"processing": {"vision": False, "accessibility": True}}).encode()
     normal = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
-    answers = [first]
-
-    def serve_forever() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:  # closed: the test is over
-                return
-            with connection, suppress(OSError):
-                connection.settimeout(5)
-                received = b""
-                while b"\r\n\r\n" not in received and (chunk := connection.recv(65536)):
-                    received += chunk
-                connection.sendall(answers.pop() if answers else normal)
-
-    thread = threading.Thread(target=serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        # close() alone does not wake a thread blocked in accept(), which then waited out join's 5 s;
-        # shutdown() does (on Linux: EINVAL there).
-        with suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
-        assert not thread.is_alive(), "the scripted server did not stop"
+    with raw_http(first, then=normal) as url:
+        yield url
 
 
 # name: (the reason phrase's bytes, what the error must say)
