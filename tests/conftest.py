@@ -1,5 +1,6 @@
-"""Fixtures: one simulator process per API generation for the session, reset before each test; no test's
-discovery sees the machine's real port files or ports."""
+"""Fixtures: one simulator process per API generation for the session, reset before each test (and, for a
+module that asks, `simulators`: one per generation in threads); no test's discovery sees the machine's real port
+files or ports."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from pieces_mcp.catalog import GENERATIONS
+from pieces_mcp.catalog import GENERATIONS, Generation
 from pieces_mcp.discovery import Machine
 from pieces_mcp.install import files as install_files
+from pieces_mcp.simulator import RunningSimulator, start_in_thread
 from tests.support import SimulatorProcess, refused_ports, start_simulator, stop
 
 
@@ -68,3 +70,12 @@ def any_simulator(request: pytest.FixtureRequest) -> SimulatorProcess:
     simulator: SimulatorProcess = request.getfixturevalue(f"_simulator_{request.param}")
     simulator.reset()
     return simulator
+
+
+@pytest.fixture(scope="module")
+def simulators() -> Iterator[dict[Generation, RunningSimulator]]:
+    """One simulator per API generation, in threads of this process, for the module that asks."""
+    running = {generation: start_in_thread(api=generation) for generation in GENERATIONS}
+    yield running
+    for simulator in running.values():
+        simulator.stop()

@@ -6,7 +6,7 @@ of each generation serves what that generation had (tests/simulator/test_each_ge
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from pieces_mcp.config import Settings
 from pieces_mcp.errors import AbsentOperationError, BadStatusError
 from pieces_mcp.live import read_once
 from pieces_mcp.models.base import NoArguments
-from pieces_mcp.simulator import RunningSimulator, start_in_thread
+from pieces_mcp.simulator import RunningSimulator
 from tests.e2e.test_cli import run
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
@@ -28,14 +28,6 @@ ABSENT = [
     for endpoint in CATALOG
     if not endpoint.since.exists_in(generation)
 ]
-
-
-@pytest.fixture(scope="module")
-def simulators() -> Iterator[dict[Generation, RunningSimulator]]:
-    running = {generation: start_in_thread(api=generation) for generation in GENERATIONS}
-    yield running
-    for simulator in running.values():
-        simulator.stop()
 
 
 @pytest.fixture

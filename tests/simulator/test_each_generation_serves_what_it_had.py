@@ -10,7 +10,6 @@ not have answers 404 "Route not found" (pieces-app/support#597, #474); a WebSock
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,19 +17,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from pieces_mcp.catalog import CATALOG, GENERATIONS, LIVE, Endpoint, Generation, LiveResource
-from pieces_mcp.simulator import RunningSimulator, create_app, start_in_thread
+from pieces_mcp.simulator import RunningSimulator, create_app
 
 pytestmark = pytest.mark.timeout(60)
 
 ROUTE_NOT_FOUND = "Route not found"  # PiecesOS's own text (support#597, #474)
-
-
-@pytest.fixture(scope="module")
-def simulators() -> Iterator[dict[Generation, RunningSimulator]]:
-    running = {generation: start_in_thread(api=generation) for generation in GENERATIONS}
-    yield running
-    for simulator in running.values():
-        simulator.stop()
 
 
 def _http_answer(generation: Generation, method: str, path: str) -> httpx.Response:

@@ -35,14 +35,6 @@ MOVED = [endpoint for endpoint in CATALOG if endpoint.moved_between_generations]
 
 
 @pytest.fixture(scope="module")
-def simulators() -> Iterator[dict[Generation, RunningSimulator]]:
-    running = {generation: start_in_thread(api=generation) for generation in GENERATIONS}
-    yield running
-    for simulator in running.values():
-        simulator.stop()
-
-
-@pytest.fixture(scope="module")
 def shared_client(simulators: dict[Generation, RunningSimulator]) -> Iterator[httpx.Client]:
     # One client for the module: httpx builds a TLS context per client, which costs ~50 ms.
     with httpx.Client(base_url=simulators["current"].url, timeout=10) as http:
