@@ -27,7 +27,7 @@ import anyio
 import httpx
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, ResourceUpdatedNotification, TextContent
 
 from pieces_mcp.catalog import Generation
 from pieces_mcp.cli_parser import build_parser
@@ -464,3 +464,28 @@ def raw_http(first: bytes, then: bytes | None = None) -> Iterator[str]:
         listener.close()
         thread.join(timeout=5)
         assert not thread.is_alive(), "the scripted server did not stop"
+
+
+class Updates:
+    """The `notifications/resources/updated` a client received (a `message_handler`), with a signal per URI;
+    `record` takes one from elsewhere (a 2026-07-28 `subscriptions/listen` stream)."""
+
+    def __init__(self) -> None:
+        self.uris: list[str] = []
+        self.seen: dict[str, anyio.Event] = {}
+
+    async def __call__(self, message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            self.record(str(message.params.uri))
+
+    def record(self, uri: str) -> None:
+        self.uris.append(uri)
+        self.event(uri).set()
+
+    def event(self, uri: str) -> anyio.Event:
+        return self.seen.setdefault(uri, anyio.Event())
+
+    async def wait_for(self, *uris: str) -> None:
+        with anyio.fail_after(30):
+            for each in uris:
+                await self.event(each).wait()

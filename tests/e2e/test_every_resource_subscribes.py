@@ -20,7 +20,7 @@ from mcp.shared.subscriptions import ResourceUpdated
 from pieces_mcp.catalog import CATALOG, LIVE, TOOLSETS, Endpoint
 from pieces_mcp.config import ConfirmMode, Settings
 from pieces_mcp.mcp_adapter import RESOURCE_SCHEME, build_server
-from tests.support import SimulatorProcess
+from tests.support import SimulatorProcess, Updates
 
 pytestmark = [
     pytest.mark.anyio,
@@ -49,28 +49,6 @@ def arguments(endpoint: Endpoint) -> dict[str, Any]:
         elif "boolean" in types_of:
             chosen[name] = True
     return chosen
-
-
-class Updates:
-    def __init__(self) -> None:
-        self.uris: list[str] = []
-        self.seen: dict[str, anyio.Event] = {}
-
-    async def __call__(self, message: Any) -> None:
-        if isinstance(message, types.ResourceUpdatedNotification):
-            self.record(str(message.params.uri))
-
-    def record(self, uri: str) -> None:
-        self.uris.append(uri)
-        self.event(uri).set()
-
-    def event(self, uri: str) -> anyio.Event:
-        return self.seen.setdefault(uri, anyio.Event())
-
-    async def wait_for(self, *uris: str) -> None:
-        with anyio.fail_after(30):
-            for each in uris:
-                await self.event(each).wait()
 
 
 async def test_every_listed_resource_can_be_subscribed_to_in_the_handshake_era(

@@ -11,12 +11,10 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx
 import httpx2
-import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -29,7 +27,7 @@ from pieces_mcp.http_transport import PATH, listen, serve_http
 from pieces_mcp.live import MAX_SUBSCRIBERS, NOTIFY_INTERVAL_S, STREAM_MESSAGE_BYTES
 from pieces_mcp.mcp_adapter import build_server
 from tests.hostile_streams import hostile_piecesos, migration, stay_silent
-from tests.support import SERVER_COMMAND, RawServer, SimulatorProcess, server_env
+from tests.support import SERVER_COMMAND, RawServer, SimulatorProcess, Updates, server_env
 
 pytestmark = [
     pytest.mark.anyio,
@@ -57,23 +55,6 @@ def descriptors_back_to(pid: int, baseline: int, timeout: float = 30) -> None:
     while (now := open_descriptors(pid)) > baseline:
         assert time.monotonic() < deadline, f"{now} descriptors open, {baseline} before the session"
         time.sleep(0.05)
-
-
-class Updates:
-    """The `notifications/resources/updated` a client received, with a signal per URI."""
-
-    def __init__(self) -> None:
-        self.uris: list[str] = []
-        self.seen: dict[str, anyio.Event] = {}
-
-    async def __call__(self, message: Any) -> None:
-        if isinstance(message, types.ResourceUpdatedNotification):
-            uri = str(message.params.uri)
-            self.uris.append(uri)
-            self.event(uri).set()
-
-    def event(self, uri: str) -> anyio.Event:
-        return self.seen.setdefault(uri, anyio.Event())
 
 
 async def test_two_subscribes_sent_together_make_one_feed_and_unsubscribe_stops_it(
