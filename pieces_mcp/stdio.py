@@ -29,7 +29,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import anyio
 from mcp.shared.message import SessionMessage
@@ -357,7 +357,29 @@ class RequestIds:
         return message.model_copy(update={"id": own})
 
 
-class MessagesIn:
+_Direction = TypeVar("_Direction", bound="MessageDirection")
+
+
+class MessageDirection:
+    """One direction of the stdio transport, as `Server.run` uses a stream: the lines and the request ids it
+    shares with the other direction, and closed once."""
+
+    def __init__(self, lines: Lines, request_ids: RequestIds) -> None:
+        self.lines = lines
+        self.request_ids = request_ids
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    async def __aenter__(self: _Direction) -> _Direction:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class MessagesIn(MessageDirection):
     """The client's messages, each read and parsed when the server asks for the next one.
 
     No task and no queue between the pipe and the server: the SDK's own read loop calls `receive`, so a
@@ -365,11 +387,6 @@ class MessagesIn:
     is no message is answered here and the next one read. Backpressure: a line is read only once the client
     has read what was written.
     """
-
-    def __init__(self, lines: Lines, request_ids: RequestIds) -> None:
-        self.lines = lines
-        self.request_ids = request_ids
-        self.closed = False
 
     async def receive(self) -> SessionMessage | Exception:
         while True:
@@ -400,26 +417,12 @@ class MessagesIn:
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    async def aclose(self) -> None:
-        self.closed = True
 
-    async def __aenter__(self) -> MessagesIn:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-class MessagesOut:
+class MessagesOut(MessageDirection):
     """The server's messages, each written as one line by the task that sends it (no writer task between).
 
     Lines are written whole and in the order they are sent; the sender waits while the client does not read.
     """
-
-    def __init__(self, lines: Lines, request_ids: RequestIds) -> None:
-        self.lines = lines
-        self.request_ids = request_ids
-        self.closed = False
 
     async def send(self, item: SessionMessage, /) -> None:
         if self.closed:
@@ -433,15 +436,6 @@ class MessagesOut:
         if line is not None:
             self.lines.write_line(line)
             await self.lines.drained()
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-    async def __aenter__(self) -> MessagesOut:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 def serialised(message: JSONRPCMessage) -> bytes:
