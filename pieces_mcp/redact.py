@@ -115,18 +115,23 @@ def mask_answer(value: Any, prepare: Callable[[str], str] | None = None) -> Any:
 # holds no credential; it is emptied when full. Keys that name no secret are kept the same way (a key is
 # never masked itself, only the value under it).
 _UNCHANGED: set[str] = set()
-_PLAIN_KEYS: set[Any] = set()
+_PLAIN_KEYS: set[str] = set()
 _UNCHANGED_LIMIT = 8192
+
+
+def remember(kept: set[str], item: str, *, limit: int, longest: int) -> None:
+    """Keep `item` (masking found nothing in it) unless it is over `longest` characters; a full set is emptied."""
+    if len(item) <= longest:
+        if len(kept) >= limit:
+            kept.clear()
+        kept.add(item)
 
 
 def _secret_key(name: str) -> bool:
     """`is_secret_key`, remembering the keys that are not (an answer repeats the same few in every object)."""
     if is_secret_key(name):
         return True
-    if len(name) <= 256:
-        if len(_PLAIN_KEYS) >= _UNCHANGED_LIMIT:
-            _PLAIN_KEYS.clear()
-        _PLAIN_KEYS.add(name)
+    remember(_PLAIN_KEYS, name, limit=_UNCHANGED_LIMIT, longest=256)
     return False
 
 
@@ -134,10 +139,8 @@ def _masked_value(item: str) -> str:
     if item in _UNCHANGED:
         return item
     masked = item if _UUID.fullmatch(item) else mask_text(item)
-    if masked == item and len(item) <= 256:
-        if len(_UNCHANGED) >= _UNCHANGED_LIMIT:
-            _UNCHANGED.clear()
-        _UNCHANGED.add(item)
+    if masked == item:
+        remember(_UNCHANGED, item, limit=_UNCHANGED_LIMIT, longest=256)
     return masked
 
 

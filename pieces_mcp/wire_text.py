@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from pieces_mcp.redact import mask_answer, quote
+from pieces_mcp.redact import mask_answer, quote, remember
 
 REPLACEMENT = "\ufffd"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -137,10 +137,9 @@ def json_value(text: str) -> Any:
     # one no string of the value needs cleaning again (most answers have none).
     escaped = _SURROGATE_ESCAPE.search(text) is not None
     masked = mask_answer(value, clean if escaped else None)
+    # The length first: comparing a long answer with its masked copy would cost more than the set saves.
     if not escaped and len(text) <= _UNCHANGED_TEXT_LENGTH and masked == value:
-        if len(_UNCHANGED_TEXTS) >= _UNCHANGED_TEXTS_LIMIT:
-            _UNCHANGED_TEXTS.clear()
-        _UNCHANGED_TEXTS.add(text)
+        remember(_UNCHANGED_TEXTS, text, limit=_UNCHANGED_TEXTS_LIMIT, longest=_UNCHANGED_TEXT_LENGTH)
     return masked
 
 
